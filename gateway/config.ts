@@ -30,10 +30,7 @@ export const GatewayConfigSchema = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    signal: T.Object(
-      { calibration: T.String({ minLength: 1, default: 'max30102' }) },
-      { additionalProperties: false, default: {} },
-    ),
+    signal: T.Object({ calibration: T.String({ minLength: 1, default: 'max30102' }) }, { additionalProperties: false, default: {} }),
     alarms: T.Object(
       { limitsFile: T.Optional(T.String({ minLength: 1, description: 'per-patient limits document (docs/ALARMS.md)' })) },
       { additionalProperties: false, default: {} },
@@ -77,7 +74,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 }
 
 /** Builds and validates the config; throws ConfigError naming the offending key. */
-export function loadGatewayConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): GatewayConfig {
+export function loadGatewayConfig(
+  opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {},
+): GatewayConfig {
   let raw: Record<string, unknown> = {};
   if (opts.file) {
     let text: string;
@@ -91,7 +90,8 @@ export function loadGatewayConfig(opts: { file?: string; env?: NodeJS.ProcessEnv
     } catch (error) {
       throw new ConfigError(`config file ${opts.file} is not JSON: ${(error as Error).message}`);
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${opts.file} must hold a JSON object`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new ConfigError(`config file ${opts.file} must hold a JSON object`);
   }
   const env = opts.env ?? process.env;
   for (const [name, path] of Object.entries(ENV_KEYS)) {

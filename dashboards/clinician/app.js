@@ -85,7 +85,11 @@ function refreshAges() {
   for (const card of cards.values()) {
     const age = card.lastValueAt ? now - card.lastValueAt : Number.POSITIVE_INFINITY;
     card.node.dataset.stale = String(age > NOT_CURRENT_MS);
-    card.node.querySelector('.age').textContent = card.lastValueAt ? (age > NOT_CURRENT_MS ? 'value not current' : `${Math.round(age / 1000)} s ago`) : '';
+    card.node.querySelector('.age').textContent = card.lastValueAt
+      ? age > NOT_CURRENT_MS
+        ? 'value not current'
+        : `${Math.round(age / 1000)} s ago`
+      : '';
   }
 }
 
