@@ -5,6 +5,7 @@
  * them, so the two sides cannot drift apart.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
+import { AlarmLimitsDocument } from './limits.ts';
 import { GATEWAY_ID_PATTERN } from './topics.ts';
 
 export const SCHEMA_VERSION = 1 as const;
@@ -181,15 +182,9 @@ export const StatusMessage = T.Object(
 );
 export type StatusMessage = Static<typeof StatusMessage>;
 
-/**
- * Per-patient alarm limits carried by the config downlink. Every field is
- * optional: an absent field keeps the documented default.
- */
-export const AlarmLimits = T.Record(T.String({ pattern: '^[a-z0-9-]{2,40}$' }), T.Unknown(), {
-  description: 'per-rule settings; the alarm engine validates the inner shape (docs/ALARMS.md)',
-  maxProperties: 64,
-});
-export type AlarmLimits = Static<typeof AlarmLimits>;
+/** Per-patient alarm limits carried by the config downlink (protocol/limits.ts). */
+export const AlarmLimits = AlarmLimitsDocument;
+export type AlarmLimits = AlarmLimitsDocument;
 
 export const ConfigMessage = T.Object(
   {
