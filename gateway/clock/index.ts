@@ -54,7 +54,7 @@ export class MonotonicWallTime {
   next(wallMs: number, mono: number): number {
     const slewed = this.lastT + Math.max(0, mono - this.lastMono) * SLEW_RATE;
     // Follow the wall clock unless it stepped back; then keep order and converge by running slow.
-    this.lastT = wallMs >= slewed ? wallMs : slewed;
+    this.lastT = Math.max(wallMs, slewed);
     this.lastMono = mono;
     return Math.max(0, Math.floor(this.lastT));
   }
