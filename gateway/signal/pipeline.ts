@@ -1,0 +1,260 @@
+/**
+ * Streaming vitals pipeline: raw red/IR samples in, one estimate per second
+ * of samples out. Pure (no I/O, no clock): time is the sample count.
+ *
+ * Per sample, at the input rate: −ln(raw) turns the PPG into absorbance, so
+ * an LED-current change (a multiplicative gain step) becomes an additive
+ * offset that is cancelled exactly, and the band-passed signal is directly
+ * AC/DC; an anti-alias low-pass; linear resampling to a fixed internal rate,
+ * so every later stage is the same code from 25 to 400 Hz.
+ * Per internal sample: band-pass 0.5–5 Hz (30–240 bpm with the harmonics
+ * that shape a beat) into rings.
+ * Per second: rhythm, beats, R and quality over the last window.
+ */
+import type { QualityReason } from '../../protocol/schemas.ts';
+import { allocBeats, detectBeats, dominantPeriod, median, rhythmFromBeats, templateCorrelation } from './beats.ts';
+import { type Calibration, getCalibration, spo2FromRatio } from './calibrations.ts';
+import { Biquad, Ring } from './filters.ts';
+import { assessQuality, QUALITY, type WindowFeatures } from './quality.ts';
+import { ratioOfRatios } from './spo2.ts';
+
+export interface VitalsEstimate {
+  /** Seconds since stream start (sample count / rate). */
+  t: number;
+  hr: number | null;
+  spo2: number | null;
+  pi: number | null;
+  sqi: number;
+  reasons: QualityReason[];
+  /** Ratio of ratios behind the SpO2 (null with it); for calibration work. */
+  r: number | null;
+}
+
+export interface PipelineOptions {
+  rateHz: number;
+  /** Calibration name (default 'max30102') or a curve object (leave-one-out fitting). */
+  calibration?: string | Calibration;
+  /** ADC full scale in counts; default 2^18 − 1 (MAX30102: 18-bit, datasheet "SpO2 ADC resolution"). */
+  fullScale?: number;
+}
+
+export const MAX30102_FULL_SCALE = 0x3ffff;
+/** Internal processing rate, Hz. */
+export const INTERNAL_RATE = 50;
+/** Analysis window, seconds. */
+export const WINDOW_S = 8;
+/** Data needed before the first number, seconds. */
+export const WARM_UP_S = 3;
+/** One-sample change of ln(raw) treated as a gain step, not physiology (> 15 %). */
+const JUMP = 0.15;
+
+const FS = INTERNAL_RATE;
+const WIN = WINDOW_S * FS;
+
+class Channel {
+  present = false;
+  private offset = 0;
+  private lastLn = Number.NaN;
+  private readonly aa1: Biquad;
+  private readonly aa2: Biquad;
+  private readonly hp: Biquad;
+  private readonly lp: Biquad;
+  prev = Number.NaN;
+  cur = Number.NaN;
+  readonly bp = new Ring(WIN);
+  // Per-second raw statistics over the window (cyclic by second).
+  readonly secSum = new Float64Array(WINDOW_S);
+  readonly secCount = new Float64Array(WINDOW_S);
+  readonly secClipped = new Float64Array(WINDOW_S);
+
+  constructor(rateHz: number) {
+    const aaFc = Math.min(10, 0.35 * rateHz);
+    this.aa1 = Biquad.lowpass(aaFc, rateHz);
+    this.aa2 = Biquad.lowpass(aaFc, rateHz);
+    this.hp = Biquad.highpass(0.5, FS);
+    this.lp = Biquad.lowpass(5, FS);
+  }
+
+  /** Absorbance of one raw sample, with gain steps removed; NaN stays NaN. */
+  input(raw: number, ledStep: boolean, sec: number, fullScale: number): void {
+    if (Number.isNaN(raw)) return;
+    this.present = true;
+    this.secCount[sec]! += 1;
+    this.secSum[sec]! += raw;
+    const clipped = raw >= fullScale * 0.998 || raw <= 0;
+    if (clipped) this.secClipped[sec]! += 1;
+    const ln = -Math.log(Math.max(raw, 1));
+    if (Number.isNaN(this.lastLn)) {
+      this.aa1.settle(ln);
+      this.aa2.settle(ln);
+      this.hp.settle(ln);
+      this.lp.settle(0);
+    } else if (ledStep || Math.abs(ln - this.lastLn) > JUMP) {
+      // Keep the absorbance continuous across a gain step: the filters never see it.
+      this.offset += this.lastLn - ln;
+    }
+    this.lastLn = ln;
+    this.prev = this.cur;
+    this.cur = this.aa2.step(this.aa1.step(ln + this.offset));
+    if (Number.isNaN(this.prev)) this.prev = this.cur;
+  }
+
+  /** One internal-rate sample, interpolated between the last two inputs. */
+  emit(frac: number): void {
+    const v = this.prev + frac * (this.cur - this.prev);
+    this.bp.push(this.lp.step(this.hp.step(v)));
+  }
+
+  resetSecond(sec: number): void {
+    this.secSum[sec] = 0;
+    this.secCount[sec] = 0;
+    this.secClipped[sec] = 0;
+  }
+
+  rawStats(): { dc: number; clipped: number } {
+    let sum = 0;
+    let count = 0;
+    let clipped = 0;
+    for (let i = 0; i < WINDOW_S; i++) {
+      sum += this.secSum[i]!;
+      count += this.secCount[i]!;
+      clipped += this.secClipped[i]!;
+    }
+    return { dc: count > 0 ? sum / count : Number.NaN, clipped: count > 0 ? clipped / count : 0 };
+  }
+}
+
+export class VitalsPipeline {
+  readonly rateHz: number;
+  readonly calibration: Calibration;
+  readonly fullScale: number;
+  private readonly red: Channel;
+  private readonly ir: Channel;
+  private inputCount = 0;
+  /** Next internal sample time, in input samples. */
+  private nextOut = 0;
+  private readonly outStep: number;
+  private nextEstimate: number;
+  private seconds = 0;
+  // Scratch for the per-second analysis: allocated once.
+  private readonly xIr = new Float64Array(WIN);
+  private readonly xRed = new Float64Array(WIN);
+  private readonly acf = new Float64Array(Math.ceil((FS * 60) / 30) + 4);
+  private readonly beats = allocBeats(64);
+  private readonly scratch = new Float64Array(WIN);
+  private readonly template = new Float64Array(2 * FS + 4);
+
+  constructor(opts: PipelineOptions) {
+    if (!(Number.isFinite(opts.rateHz) && opts.rateHz >= 10 && opts.rateHz <= 4000)) {
+      throw new RangeError(`sample rate ${opts.rateHz} Hz is outside 10..4000 Hz`);
+    }
+    this.rateHz = opts.rateHz;
+    this.calibration = typeof opts.calibration === 'object' ? opts.calibration : getCalibration(opts.calibration);
+    this.fullScale = opts.fullScale ?? MAX30102_FULL_SCALE;
+    this.red = new Channel(opts.rateHz);
+    this.ir = new Channel(opts.rateHz);
+    this.outStep = opts.rateHz / FS;
+    this.nextEstimate = opts.rateHz;
+  }
+
+  /**
+   * Feed one sample; red or ir may be NaN when that channel is absent.
+   * `ledStep` marks the first sample after an LED-current change. Returns an
+   * estimate once per second of samples, otherwise undefined.
+   */
+  push(red: number, ir: number, ledStep = false): VitalsEstimate | undefined {
+    const sec = this.seconds % WINDOW_S;
+    this.red.input(red, ledStep, sec, this.fullScale);
+    this.ir.input(ir, ledStep, sec, this.fullScale);
+    const i = this.inputCount++;
+    while (this.nextOut <= i) {
+      const frac = 1 - (i - this.nextOut);
+      if (this.red.present) this.red.emit(frac);
+      if (this.ir.present) this.ir.emit(frac);
+      this.nextOut += this.outStep;
+    }
+    if (this.inputCount < this.nextEstimate) return undefined;
+    this.seconds++;
+    this.nextEstimate = (this.seconds + 1) * this.rateHz;
+    const estimate = this.estimate();
+    const next = this.seconds % WINDOW_S;
+    this.red.resetSecond(next);
+    this.ir.resetSecond(next);
+    return estimate;
+  }
+
+  /** An estimate over whatever is buffered now (for the end of a short recording). */
+  estimate(): VitalsEstimate {
+    const t = Math.round((this.inputCount / this.rateHz) * 1000) / 1000;
+    const reasons: QualityReason[] = [];
+    const primary = this.ir.present ? this.ir : this.red.present ? this.red : undefined;
+    const n = primary ? primary.bp.length : 0;
+    if (!primary || n < WARM_UP_S * FS) {
+      if (!primary && this.inputCount > 0) reasons.push('sensor-fault');
+      else reasons.push('warming-up');
+      return { t, hr: null, spo2: null, pi: null, sqi: 0, reasons, r: null };
+    }
+    const x = this.xIr;
+    primary.bp.copyLatest(n, x);
+    const both = this.red.present && this.ir.present;
+    if (both) this.red.bp.copyLatest(n, this.xRed);
+
+    const period = dominantPeriod(x, n, FS, this.acf);
+    let beatRate = Number.NaN;
+    let regularity = 0;
+    let template = 0;
+    let amp = Number.NaN;
+    if (period) {
+      const count = detectBeats(x, n, period.lag, this.beats, this.scratch);
+      const rhythm = rhythmFromBeats(this.beats, 0, this.scratch);
+      if (rhythm.intervals >= 2) {
+        beatRate = (60 * FS) / rhythm.interval;
+        regularity = rhythm.regularity;
+      }
+      template = templateCorrelation(x, n, this.beats, period.lag, this.template);
+      for (let b = 0; b < count; b++) this.scratch[b] = this.beats.amps[b]!;
+      amp = median(this.scratch, count);
+    }
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const acfRate = period ? (60 * FS) / period.lag : Number.NaN;
+    const stats = primary.rawStats();
+    const redStats = both ? this.red.rawStats() : undefined;
+    const ratio = both ? ratioOfRatios(this.xRed, x, n) : undefined;
+    // −ln(raw) peak-to-trough is ln(max/min) ≈ AC/DC for a small pulse.
+    const pi = amp > 0 ? (Math.exp(amp) - 1) * 100 : Number.NaN;
+    const features: WindowFeatures = {
+      periodicity: period ? period.strength : 0,
+      template,
+      rateDisagreement: Math.abs(beatRate - acfRate) / acfRate,
+      regularity,
+      motionIndex: amp > 0 ? (hi - lo) / amp : Number.POSITIVE_INFINITY,
+      clippedFraction: Math.max(stats.clipped, redStats ? redStats.clipped : 0),
+      perfusionIndex: pi,
+      dcFraction: stats.dc / this.fullScale,
+      channelCorrelation: ratio ? ratio.correlation : Number.NaN,
+    };
+    const sqi = assessQuality(features, reasons);
+    const hrOk = sqi >= QUALITY.hrMinSqi && Number.isFinite(beatRate);
+    let spo2: number | null = null;
+    let r: number | null = null;
+    if (hrOk && ratio && sqi >= QUALITY.spo2MinSqi && ratio.correlation >= QUALITY.spo2MinChannelCorrelation) {
+      spo2 = spo2FromRatio(this.calibration, ratio.r);
+      if (spo2 !== null) r = ratio.r;
+    }
+    return {
+      t,
+      hr: hrOk ? Math.round(beatRate * 10) / 10 : null,
+      spo2: spo2 === null ? null : Math.round(spo2 * 10) / 10,
+      pi: hrOk ? Math.round(pi * 100) / 100 : null,
+      sqi: Math.round(sqi * 1000) / 1000,
+      reasons,
+      r,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getCalibration, ratioFromSpo2 } from '../../../gateway/signal/calibrations.ts';
+import { analyzeRecording, VitalsPipeline } from '../../../gateway/signal/index.ts';
+import { synthPpg } from './synth.ts';
+
+describe('VitalsPipeline', () => {
+  for (const [rateHz, bpm] of [
+    [25, 30],
+    [25, 200],
+    [50, 72],
+    [100, 120],
+    [400, 240],
+    [64, 45],
+  ] as const) {
+    it(`reads ${bpm} bpm and 93 % at ${rateHz} Hz`, () => {
+      const rec = synthPpg({ rateHz, bpm, spo2: 93, seconds: 30, noise: 0.02, seed: bpm });
+      const { estimates, summary } = analyzeRecording(rec);
+      const late = estimates.filter((e) => e.t > 10);
+      assert.ok(late.length >= 19);
+      for (const e of late) {
+        assert.ok(e.hr !== null && Math.abs(e.hr - bpm) <= 1, `t=${e.t} hr=${e.hr}`);
+        assert.ok(e.spo2 !== null && Math.abs(e.spo2 - 93) <= 1, `t=${e.t} spo2=${e.spo2}`);
+        assert.ok(e.sqi > 0.8);
+      }
+      assert.ok(summary.hr !== null && Math.abs(summary.hr - bpm) <= 1);
+    });
+  }
+
+  it('answers once per second of samples with warming-up first', () => {
+    const p = new VitalsPipeline({ rateHz: 50 });
+    const rec = synthPpg({ rateHz: 50, bpm: 60, spo2: 97, seconds: 5, noise: 0, seed: 1 });
+    const out = [];
+    for (let i = 0; i < 250; i++) {
+      const e = p.push(rec.red[i]!, rec.ir[i]!);
+      if (e) out.push([i, e] as const);
+    }
+    assert.deepEqual(
+      out.map(([i]) => i),
+      [49, 99, 149, 199, 249],
+    );
+    assert.deepEqual(out[0]![1].reasons, ['warming-up']);
+    assert.equal(out[0]![1].hr, null);
+  });
+
+  it('gives HR but no SpO2 from a single channel', () => {
+    const rec = synthPpg({ rateHz: 100, bpm: 80, spo2: 97, seconds: 20, noise: 0.02, seed: 3 });
+    const { summary } = analyzeRecording({ rateHz: 100, red: rec.red });
+    assert.ok(summary.hr !== null && Math.abs(summary.hr - 80) <= 1);
+    assert.equal(summary.spo2, null);
+  });
+
+  it('outputs no number for a flat (pulse-free) signal', () => {
+    const red = new Float64Array(2000).fill(80000);
+    const ir = new Float64Array(2000).fill(100000);
+    for (let i = 0; i < 2000; i++) {
+      red[i]! += Math.sin(i * 12.9898) * 5;
+      ir[i]! += Math.sin(i * 78.233) * 5;
+    }
+    const { estimates } = analyzeRecording({ rateHz: 100, red, ir });
+    assert.ok(estimates.every((e) => e.hr === null && e.spo2 === null));
+  });
+
+  it('does not read an LED-current step as a beat or a level change', () => {
+    const rec = synthPpg({ rateHz: 100, bpm: 70, spo2: 95, seconds: 30, noise: 0.01, seed: 4 });
+    const p = new VitalsPipeline({ rateHz: 100 });
+    const out = [];
+    for (let i = 0; i < rec.ir.length; i++) {
+      // LED current doubled at 12.3 s: both channels double in raw counts.
+      const gain = i >= 1230 ? 2 : 1;
+      const e = p.push(rec.red[i]! * gain, rec.ir[i]! * gain, i === 1230);
+      if (e) out.push(e);
+    }
+    for (const e of out.filter((x) => x.t > 5)) {
+      assert.ok(e.hr !== null && Math.abs(e.hr - 70) <= 1, `t=${e.t} hr=${e.hr}`);
+      assert.ok(e.spo2 !== null && Math.abs(e.spo2 - 95) <= 1, `t=${e.t} spo2=${e.spo2}`);
+    }
+  });
+
+  it('uses the selected calibration', () => {
+    const cal = getCalibration('maxm86161');
+    const r = ratioFromSpo2(getCalibration('max30102'), 90);
+    const rec = synthPpg({ rateHz: 100, bpm: 70, spo2: 90, seconds: 20, noise: 0.01, seed: 5 });
+    const { summary } = analyzeRecording(rec, { calibration: 'maxm86161' });
+    const expected = (cal.a * r + cal.b) * r + cal.c;
+    assert.ok(summary.spo2 !== null && Math.abs(summary.spo2 - expected) < 1, `${summary.spo2} vs ${expected}`);
+    assert.throws(() => new VitalsPipeline({ rateHz: 100, calibration: 'nope' }), /unknown calibration/);
+  });
+});
