@@ -1,0 +1,37 @@
+/**
+ * What the alarm engine consumes from the signal layer and from the rest of
+ * the gateway. Kept narrow so the engine stays pure and testable with
+ * synthetic streams.
+ */
+import type { QualityReason } from '../../protocol/schemas.ts';
+
+/**
+ * One estimate per second from the signal pipeline (gateway/signal). A value
+ * is null when the pipeline does not trust it; `sqi` is 0–1.
+ */
+export interface VitalsEstimate {
+  /** seconds since the start of the stream */
+  t: number;
+  hr: number | null;
+  spo2: number | null;
+  pi: number | null;
+  sqi: number;
+  reasons: readonly QualityReason[];
+}
+
+/** Sensor state as the MAX30102 driver reports it (firmware-bridge). */
+export type SensorState = 'ok' | 'finger-off' | 'fault' | 'starting';
+
+/**
+ * Technical inputs from the driver, the outbox and the uplink. Each field is
+ * optional: an observation updates only what it carries.
+ */
+export interface TechnicalObservation {
+  sensor?: { state: SensorState; cause?: string };
+  /** Cumulative count of FIFO overflow bursts seen by the driver; a decrease means the driver restarted. */
+  overflowCount?: number;
+  /** Outbox fill ratio, 0–1. */
+  storageFill?: number;
+  /** Monotonic ms since which the uplink has been down; null while connected. */
+  uplinkDownSinceMs?: number | null;
+}
