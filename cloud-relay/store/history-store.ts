@@ -16,18 +16,38 @@ export interface StoredReading {
   sqi: number;
 }
 
+/**
+ * An alarm event as stored. Its identity is (gatewayId, rule, event, t): a
+ * replay overwrites. `value`, `limit` and `unit` come back only when they
+ * carried a value (a null `value` reads back as absent).
+ */
 export interface StoredAlarmEvent extends AlarmEvent {
   gatewayId: string;
   patientId: string;
 }
 
+/** Points with fromMs <= t < toMs (gateway wall clock), oldest first. */
 export interface ReadingQuery {
   patientId: string;
   fromMs: number;
   toMs: number;
+  /** At most this many points, the oldest ones; DEFAULT_QUERY_LIMIT when absent. */
   limit?: number;
 }
 
+export const DEFAULT_QUERY_LIMIT = 10_000;
+
+/** Every store failure: the message says what failed, `cause` carries the driver's error. */
+export class HistoryStoreError extends Error {
+  override readonly name = 'HistoryStoreError';
+}
+
+/**
+ * Stores throw a HistoryStoreError on failure and never retry internally: the
+ * relay's spool drainer retries with backoff and is the durability boundary.
+ * Each write call is one request or transaction, all or nothing as far as the
+ * backend allows.
+ */
 export interface HistoryStore {
   /** Writing the same (gatewayId, t) twice keeps one point: replays are harmless. */
   writeReadings(readings: readonly StoredReading[]): Promise<void>;
