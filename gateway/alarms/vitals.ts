@@ -3,21 +3,16 @@
  * the gateway. Kept narrow so the engine stays pure and testable with
  * synthetic streams.
  */
-import type { QualityReason } from '../../protocol/schemas.ts';
+import type { VitalsEstimate as PipelineEstimate } from '../signal/index.ts';
 
 /**
- * One estimate per second from the signal pipeline (gateway/signal). A value
- * is null when the pipeline does not trust it; `sqi` is 0–1.
+ * One estimate per second from the signal pipeline (gateway/signal): only the
+ * fields the alarm rules read, so synthetic streams in tests stay short. A
+ * value is null when the pipeline does not trust it; `sqi` is 0–1.
  */
-export interface VitalsEstimate {
-  /** seconds since the start of the stream */
-  t: number;
-  hr: number | null;
-  spo2: number | null;
-  pi: number | null;
-  sqi: number;
-  reasons: readonly QualityReason[];
-}
+export type VitalsEstimate = Pick<PipelineEstimate, 't' | 'hr' | 'spo2' | 'pi' | 'sqi'> & {
+  reasons: readonly PipelineEstimate['reasons'][number][];
+};
 
 /** Sensor state as the MAX30102 driver reports it (firmware-bridge). */
 export type SensorState = 'ok' | 'finger-off' | 'fault' | 'starting';
