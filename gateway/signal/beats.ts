@@ -16,6 +16,8 @@ export interface Period {
   lag: number;
   /** Normalised autocorrelation at that lag, 0..1: how periodic the window is. */
   strength: number;
+  /** The acf also peaks near half this lag but the beats there did not confirm it: the rate may be double. */
+  ambiguous?: boolean;
 }
 
 /**
@@ -66,6 +68,39 @@ export function dominantPeriod(x: Float64Array, n: number, fs: number, acf: Floa
   return { lag: best + parabolicOffset(acf[best - 1]!, acf[best]!, acf[best + 1]!), strength: Math.max(0, Math.min(1, bestR)) };
 }
 
+/**
+ * Alternating beat amplitudes (pulsus alternans, respiration, a camera's
+ * auto-exposure) make the autocorrelation peak at two periods rather than
+ * one. When the acf also peaks near half the lag and beats detected at that
+ * half period are regular and of comparable size, the half period is the
+ * pulse. A dicrotic wave fails this: its "beats" alternate short and long.
+ */
+export function resolveAlternans(
+  x: Float64Array,
+  n: number,
+  period: Period,
+  acf: Float64Array,
+  beats: Beats,
+  scratch: Float64Array,
+  fs: number,
+): Period {
+  const half = period.lag / 2;
+  if (half < (fs * 60) / MAX_BPM) return period;
+  let best = -1;
+  for (let k = Math.max(2, Math.floor(half * 0.85)); k <= Math.ceil(half * 1.15) && k + 1 < acf.length; k++) {
+    if (acf[k]! > acf[k - 1]! && acf[k]! >= acf[k + 1]! && (best < 0 || acf[k]! > acf[best]!)) best = k;
+  }
+  // A smooth pulse has its acf minimum near half the period, not a peak.
+  if (best < 0 || acf[best]! < -0.15) return period;
+  const lag = best + parabolicOffset(acf[best - 1]!, acf[best]!, acf[best + 1]!);
+  // The small beats of an alternating train can be a fifth of the large ones.
+  detectBeats(x, n, lag, beats, scratch, 0.15);
+  const rhythm = rhythmFromBeats(beats, 0, scratch);
+  const confirmed =
+    acf[best]! >= 0.1 && rhythm.intervals >= 3 && rhythm.regularity >= 0.85 && Math.abs(rhythm.interval - lag) <= 0.15 * lag;
+  return confirmed ? { lag, strength: period.strength } : { ...period, ambiguous: true };
+}
+
 export interface Beats {
   /** Peak times in samples from the window start (fractional). */
   readonly times: Float64Array;
@@ -84,9 +119,9 @@ export function allocBeats(capacity: number): Beats {
  * Systolic peaks of x[0..n): local maxima at least 0.55 periods apart
  * (the dicrotic wave falls inside that refractory span and loses to the
  * systolic peak), then beats smaller than 35 % of the median are dropped as
- * noise. `scratch` needs n values.
+ * noise (`minShare`). `scratch` needs n values.
  */
-export function detectBeats(x: Float64Array, n: number, periodSamples: number, out: Beats, scratch: Float64Array): number {
+export function detectBeats(x: Float64Array, n: number, periodSamples: number, out: Beats, scratch: Float64Array, minShare = 0.35): number {
   const refractory = 0.55 * periodSamples;
   let count = 0;
   let trough = x[0]!;
@@ -121,7 +156,7 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
   const med = median(scratch, count);
   let kept = 0;
   for (let b = 0; b < count; b++) {
-    if (out.amps[b]! < 0.35 * med) continue;
+    if (out.amps[b]! < minShare * med) continue;
     out.times[kept] = out.times[b]!;
     out.index[kept] = out.index[b]!;
     out.amps[kept] = out.amps[b]!;

@@ -12,7 +12,7 @@
  * Per second: rhythm, beats, R and quality over the last window.
  */
 import type { QualityReason } from '../../protocol/schemas.ts';
-import { allocBeats, detectBeats, dominantPeriod, median, rhythmFromBeats, templateCorrelation } from './beats.ts';
+import { allocBeats, detectBeats, dominantPeriod, median, resolveAlternans, rhythmFromBeats, templateCorrelation } from './beats.ts';
 import { type Calibration, getCalibration, spo2FromRatio } from './calibrations.ts';
 import { Biquad, Ring } from './filters.ts';
 import { assessQuality, QUALITY, type WindowFeatures } from './quality.ts';
@@ -199,7 +199,8 @@ export class VitalsPipeline {
     const both = this.red.present && this.ir.present;
     if (both) this.red.bp.copyLatest(n, this.xRed);
 
-    const period = dominantPeriod(x, n, FS, this.acf);
+    const found = dominantPeriod(x, n, FS, this.acf);
+    const period = found && resolveAlternans(x, n, found, this.acf, this.beats, this.scratch, FS);
     let beatRate = Number.NaN;
     let regularity = 0;
     let template = 0;
@@ -238,6 +239,7 @@ export class VitalsPipeline {
       perfusionIndex: pi,
       dcFraction: stats.dc / this.fullScale,
       channelCorrelation: ratio ? ratio.correlation : Number.NaN,
+      rateAmbiguous: period?.ambiguous === true,
     };
     const sqi = assessQuality(features, reasons);
     const hrOk = sqi >= QUALITY.hrMinSqi && Number.isFinite(beatRate);

@@ -27,6 +27,8 @@ export interface WindowFeatures {
   dcFraction: number;
   /** Red/IR correlation, NaN when only one channel is present. */
   channelCorrelation: number;
+  /** The rhythm could be half or double the rate found. */
+  rateAmbiguous: boolean;
 }
 
 export const QUALITY = {
@@ -51,14 +53,14 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5);
   const unclipped = f.clippedFraction > QUALITY.maxClippedFraction ? 0 : 1;
   const perfused = Number.isNaN(f.perfusionIndex) ? 0 : clamp01(f.perfusionIndex / QUALITY.minPerfusionIndex);
-  const regular = 0.6 + 0.4 * clamp01(f.regularity);
+  const regular = (0.6 + 0.4 * clamp01(f.regularity)) * (f.rateAmbiguous ? 0.5 : 1);
   const sqi = clamp01(pulse * agree * still * unclipped * perfused * regular);
 
   if (f.clippedFraction > QUALITY.maxClippedFraction) reasons.push('clipping');
   else if (f.dcFraction < QUALITY.noFingerDcFraction && pulse < 0.5) reasons.push('no-finger');
   if (perfused < 1 && unclipped) reasons.push('low-perfusion');
   if (still < 1) reasons.push('motion');
-  if (f.regularity < 0.7 && pulse >= 0.5) reasons.push('irregular');
+  if ((f.regularity < 0.7 || f.rateAmbiguous) && pulse >= 0.5) reasons.push('irregular');
   if (!Number.isNaN(f.channelCorrelation) && f.channelCorrelation < QUALITY.spo2MinChannelCorrelation && pulse >= 0.5) {
     reasons.push('channel-disagreement');
   }
