@@ -40,7 +40,11 @@ describe('analyze CLI', () => {
       .split(/\s+/)
       .map(Number);
     const beats: number[] = [];
-    rr.reduce((t, x) => (beats.push((t + x) / 1000), t + x), 0);
+    let sum = 0;
+    for (const x of rr) {
+      sum += x;
+      beats.push(sum / 1000);
+    }
     const refAt = (t: number) => {
       const w = beats.filter((b) => b > t - 8 && b <= t);
       return (60 * (w.length - 1)) / (w.at(-1)! - w[0]!);
