@@ -1,0 +1,179 @@
+/**
+ * Moves spooled messages into the history store in batches. A batch leaves
+ * the spool only after the store accepted it; while the store fails, the
+ * drainer backs off exponentially and the spool grows. Stores do not retry
+ * themselves (cloud-relay/store/history-store.ts), so this is the one place
+ * retries happen.
+ */
+import type { Logger } from 'pino';
+import type { AlarmsMessage, VitalsMessage } from '../../protocol/schemas.ts';
+import type { Clock } from '../clock.ts';
+import type { RelayMetrics } from '../metrics.ts';
+import type { HistoryStore, StoredAlarmEvent, StoredReading } from '../store/history-store.ts';
+import type { Spool, SpoolRow } from './spool.ts';
+
+export interface DrainerOptions {
+  spool: Spool;
+  store: HistoryStore;
+  clock: Clock;
+  metrics: RelayMetrics;
+  log: Logger;
+  /** Spool rows (messages) per store batch. */
+  batchSize?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Turns spool rows into store points; rows are validated payloads, so parsing cannot fail short of disk corruption. */
+export function toStorePoints(rows: readonly SpoolRow[]): { readings: StoredReading[]; events: StoredAlarmEvent[] } {
+  const readings: StoredReading[] = [];
+  const events: StoredAlarmEvent[] = [];
+  for (const row of rows) {
+    const message = JSON.parse(row.payload) as VitalsMessage | AlarmsMessage;
+    if (message.type === 'vitals') {
+      for (const r of message.readings) {
+        readings.push({
+          gatewayId: row.gatewayId,
+          patientId: row.patientId,
+          t: r.t,
+          clockQuality: message.clock.quality,
+          hr: r.hr,
+          spo2: r.spo2,
+          pi: r.pi,
+          sqi: r.sqi,
+        });
+      }
+    } else if (message.type === 'alarms') {
+      for (const e of message.events) events.push({ ...e, gatewayId: row.gatewayId, patientId: row.patientId });
+    }
+  }
+  return { readings, events };
+}
+
+export class SpoolDrainer {
+  private readonly batchSize: number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private backoffMs: number;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private consecutiveFailures = 0;
+
+  constructor(private readonly opts: DrainerOptions) {
+    this.batchSize = opts.batchSize ?? 200;
+    this.minBackoffMs = opts.minBackoffMs ?? 250;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.backoffMs = this.minBackoffMs;
+  }
+
+  /** Failed store batches in a row; 0 when the store is keeping up. */
+  get failuresInARow(): number {
+    return this.consecutiveFailures;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Something was spooled: wake up if idle (a backoff wait is not cut short). */
+  kick(): void {
+    if (!this.cancelTimer) this.wakeUp();
+  }
+
+  /**
+   * Writes one batch. Returns the number of spool rows removed, 0 when the
+   * spool is empty; throws when the store refused the batch.
+   */
+  async drainOnce(): Promise<number> {
+    const { spool, store, metrics } = this.opts;
+    const rows = spool.peek(this.batchSize);
+    if (rows.length === 0) return 0;
+    const { readings, events } = toStorePoints(rows);
+    if (readings.length > 0) {
+      const end = metrics.storeWriteSeconds.startTimer({ op: 'readings' });
+      await store.writeReadings(readings);
+      end();
+    }
+    if (events.length > 0) {
+      const end = metrics.storeWriteSeconds.startTimer({ op: 'alarms' });
+      await store.writeAlarmEvents(events);
+      end();
+    }
+    spool.remove(rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  /**
+   * Stops the loop. With a deadline, first keeps draining until the spool is
+   * empty or the deadline passes; what is left stays in the spool on disk.
+   */
+  async stop(drainDeadlineMs = 0): Promise<{ left: number }> {
+    this.running = false;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.wakeUp();
+    await this.loop;
+    this.loop = null;
+    if (drainDeadlineMs > 0) {
+      const deadline = this.opts.clock.now() + drainDeadlineMs;
+      while (this.opts.spool.depth() > 0 && this.opts.clock.now() < deadline) {
+        try {
+          if ((await this.drainOnce()) === 0) break;
+        } catch (error) {
+          this.opts.log.warn({ err: error }, 'history store refused a batch during shutdown; the rest stays in the spool');
+          break;
+        }
+      }
+    }
+    return { left: this.opts.spool.depth() };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let moved = 0;
+      try {
+        moved = await this.drainOnce();
+        if (this.consecutiveFailures > 0) this.opts.log.info({ failures: this.consecutiveFailures }, 'history store accepts writes again');
+        this.consecutiveFailures = 0;
+        this.backoffMs = this.minBackoffMs;
+      } catch (error) {
+        this.consecutiveFailures++;
+        this.opts.metrics.storeWriteFailures.inc();
+        this.opts.log.warn(
+          { err: error, backoffMs: this.backoffMs, spoolDepth: this.opts.spool.depth() },
+          'history store write failed; retrying',
+        );
+        await this.sleep(this.backoffMs);
+        this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+        continue;
+      }
+      if (moved === 0 && this.running) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.cancelTimer = this.opts.clock.setTimer(ms, () => {
+        this.cancelTimer = null;
+        this.wakeUp();
+      });
+    });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The relay's durable spool: every accepted uplink message is committed here
+ * (fsync'd, SQLite WAL with synchronous=FULL) before the broker sends PUBACK,
+ * and stays until the history store has accepted it. The same transaction
+ * records the (gateway, msgId) pair for dedupe and the sequence state for gap
+ * detection, so a crash can never leave one without the other.
+ */
+import Database from 'better-sqlite3';
+import type { UplinkKind } from '../../protocol/topics.ts';
+import { observeSeq, type SeqObservation, type SeqState } from './seq-tracker.ts';
+
+export interface SpoolEntry {
+  gatewayId: string;
+  patientId: string;
+  kind: UplinkKind;
+  msgId: string;
+  seq: number;
+  /** The validated payload, as received. */
+  payload: string;
+  receivedAt: number;
+  /** False for messages that only need dedupe and gap tracking (status, config-ack). */
+  keep: boolean;
+}
+
+export type AdmitResult = { duplicate: true } | { duplicate: false; seq: SeqObservation };
+
+export interface SpoolRow {
+  id: number;
+  gatewayId: string;
+  patientId: string;
+  kind: UplinkKind;
+  msgId: string;
+  payload: string;
+  receivedAt: number;
+}
+
+export interface GapReport {
+  kind: UplinkKind;
+  highestSeq: number;
+  missing: Array<[number, number]>;
+}
+
+export class SpoolWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SpoolWriteError';
+  }
+}
+
+/** Payloads refused by validation are kept (bounded) for investigation, never silently dropped. */
+export const MAX_QUARANTINE_ROWS = 10_000;
+
+export class Spool {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly admitTx;
+  private rows: number;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: the commit is on disk before the PUBACK that follows it goes out.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS spool (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        gateway_id TEXT NOT NULL,
+        patient_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        msg_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS seen (
+        gateway_id TEXT NOT NULL,
+        msg_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, msg_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS seen_by_age ON seen (received_at);
+      CREATE TABLE IF NOT EXISTS seq_state (
+        gateway_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        highest INTEGER NOT NULL,
+        gaps TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, kind)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        gateway_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+    `);
+    this.statements = {
+      seen: this.db.prepare('INSERT OR IGNORE INTO seen (gateway_id, msg_id, received_at) VALUES (?, ?, ?)'),
+      spool: this.db.prepare('INSERT INTO spool (gateway_id, patient_id, kind, msg_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      getSeq: this.db.prepare('SELECT highest, gaps FROM seq_state WHERE gateway_id = ? AND kind = ?'),
+      putSeq: this.db.prepare(
+        'INSERT INTO seq_state (gateway_id, kind, highest, gaps) VALUES (?, ?, ?, ?) ON CONFLICT (gateway_id, kind) DO UPDATE SET highest = excluded.highest, gaps = excluded.gaps',
+      ),
+      peek: this.db.prepare('SELECT id, gateway_id, patient_id, kind, msg_id, payload, received_at FROM spool ORDER BY id LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM spool'),
+      quarantine: this.db.prepare(
+        'INSERT INTO quarantine (gateway_id, kind, code, reason, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      trimQuarantine: this.db.prepare('DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?'),
+      gaps: this.db.prepare('SELECT kind, highest, gaps FROM seq_state WHERE gateway_id = ? ORDER BY kind'),
+      pruneSeen: this.db.prepare('DELETE FROM seen WHERE received_at < ?'),
+    };
+    this.admitTx = this.db.transaction((entry: SpoolEntry): AdmitResult => {
+      if (this.statements.seen.run(entry.gatewayId, entry.msgId, entry.receivedAt).changes === 0) return { duplicate: true };
+      if (entry.keep) {
+        this.statements.spool.run(entry.gatewayId, entry.patientId, entry.kind, entry.msgId, entry.payload, entry.receivedAt);
+      }
+      const row = this.statements.getSeq.get(entry.gatewayId, entry.kind) as { highest: number; gaps: string } | undefined;
+      const previous: SeqState | null = row ? { highest: row.highest, gaps: JSON.parse(row.gaps) as Array<[number, number]> } : null;
+      const seq = observeSeq(previous, entry.seq);
+      if (seq.state !== previous)
+        this.statements.putSeq.run(entry.gatewayId, entry.kind, seq.state.highest, JSON.stringify(seq.state.gaps));
+      return { duplicate: false, seq };
+    });
+    this.rows = (this.statements.count.get() as { n: number }).n;
+  }
+
+  /** Commits one message, or reports it as a duplicate. Throws SpoolWriteError when it could not be made durable. */
+  admit(entry: SpoolEntry): AdmitResult {
+    let result: AdmitResult;
+    try {
+      result = this.admitTx.immediate(entry);
+    } catch (error) {
+      throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
+    }
+    if (!result.duplicate && entry.keep) this.rows++;
+    return result;
+  }
+
+  quarantine(gatewayId: string, kind: string, code: string, reason: string, payload: Uint8Array, receivedAt: number): void {
+    this.db.transaction(() => {
+      this.statements.quarantine.run(gatewayId, kind, code, reason, Buffer.from(payload), receivedAt);
+      this.statements.trimQuarantine.run(MAX_QUARANTINE_ROWS);
+    })();
+  }
+
+  quarantined(): Array<{ gatewayId: string; kind: string; code: string; reason: string; receivedAt: number }> {
+    return (
+      this.db.prepare('SELECT gateway_id, kind, code, reason, received_at FROM quarantine ORDER BY id').all() as Array<{
+        gateway_id: string;
+        kind: string;
+        code: string;
+        reason: string;
+        received_at: number;
+      }>
+    ).map((r) => ({ gatewayId: r.gateway_id, kind: r.kind, code: r.code, reason: r.reason, receivedAt: r.received_at }));
+  }
+
+  /** Oldest first. */
+  peek(limit: number): SpoolRow[] {
+    return (
+      this.statements.peek.all(limit) as Array<{
+        id: number;
+        gateway_id: string;
+        patient_id: string;
+        kind: UplinkKind;
+        msg_id: string;
+        payload: string;
+        received_at: number;
+      }>
+    ).map((r) => ({
+      id: r.id,
+      gatewayId: r.gateway_id,
+      patientId: r.patient_id,
+      kind: r.kind,
+      msgId: r.msg_id,
+      payload: r.payload,
+      receivedAt: r.received_at,
+    }));
+  }
+
+  /** Deletes rows the history store has accepted. */
+  remove(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    const removed = this.db.transaction(() => {
+      let n = 0;
+      const del = this.db.prepare('DELETE FROM spool WHERE id = ?');
+      for (const id of ids) n += del.run(id).changes;
+      return n;
+    })();
+    this.rows -= removed;
+  }
+
+  depth(): number {
+    return this.rows;
+  }
+
+  gaps(gatewayId: string): GapReport[] {
+    return (this.statements.gaps.all(gatewayId) as Array<{ kind: UplinkKind; highest: number; gaps: string }>).map((r) => ({
+      kind: r.kind,
+      highestSeq: r.highest,
+      missing: JSON.parse(r.gaps) as Array<[number, number]>,
+    }));
+  }
+
+  /** Forgets msgIds older than `beforeMs`: the dedupe window. */
+  pruneSeen(beforeMs: number): number {
+    return this.statements.pruneSeen.run(beforeMs).changes;
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

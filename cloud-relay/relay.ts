@@ -1,0 +1,275 @@
+/**
+ * Starts a whole relay: registry, spool, history store, broker (TCP, and TLS
+ * and WebSocket when configured), live hub and HTTP. Data flows one way:
+ * broker → ingest (validate, spool) → live hub now, history store via the
+ * spool drainer.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Logger, pino } from 'pino';
+import { DEFAULT_RELAY_AUDIENCE } from '../protocol/device-token.ts';
+import { type BrokerLimits, RelayBroker } from './broker/broker.ts';
+import { DeviceAuthenticator } from './broker/device-auth.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { buildHttp } from './http.ts';
+import { SpoolDrainer } from './ingest/drainer.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { Spool } from './ingest/spool.ts';
+import { LiveHub } from './live/hub.ts';
+import { RelayMetrics } from './metrics.ts';
+import { DeviceRegistry } from './registry/registry.ts';
+import { createHistoryStore, type HistoryStore, type HistoryStoreConfig } from './store/index.ts';
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+export interface TlsPem {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface DrainSettings {
+  /** Spool rows per history store batch. */
+  batchSize: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long shutdown keeps draining the spool into the store before it gives up (the rest stays on disk). */
+  shutdownDeadlineMs: number;
+}
+
+export interface RelayConfig {
+  /** Interface to listen on; 127.0.0.1 unless a deployment says otherwise. */
+  host?: string;
+  /** MQTT over TCP; 0 picks a free port. Default 1883. */
+  mqttPort?: number;
+  /** MQTT over TLS (needs `tls`); off when absent. */
+  mqttTlsPort?: number;
+  /** MQTT over WebSocket at /mqtt; off when absent. */
+  mqttWsPort?: number;
+  /** HTTP: operations, enrollment, admin, dashboards. Default 8080. */
+  httpPort?: number;
+  /** Registry, spool and (embedded store) history live here. */
+  dataDir: string;
+  /** Bearer token for the admin API; generated and kept in `<dataDir>/admin-token` when absent. */
+  adminToken?: string;
+  /** `aud` the gateways' tokens must carry. */
+  audience?: string;
+  /**
+   * The history store, or the configuration for createHistoryStore
+   * (cloud-relay/store/index.ts). Absent: the embedded SQLite store in
+   * `<dataDir>/history.sqlite`, so the relay runs with zero setup.
+   */
+  store?: HistoryStore | HistoryStoreConfig;
+  tls?: TlsFiles | TlsPem;
+  /** A pino logger, or the level for the relay's own (default info). */
+  log?: Logger;
+  logLevel?: string;
+  clock?: Clock;
+  limits?: Partial<BrokerLimits>;
+  drain?: Partial<DrainSettings>;
+  /** Spool depth above which /readyz reports not ready. */
+  maxSpoolRows?: number;
+  /** How long a (gateway, msgId) is remembered for dedupe. */
+  dedupeWindowDays?: number;
+  /** Static dashboard served at `/`; defaults to dashboards/clinician; false to serve none. */
+  dashboardDir?: string | false;
+}
+
+export interface Relay {
+  httpUrl: string;
+  mqttUrl: string;
+  mqttTlsUrl?: string;
+  mqttWsUrl?: string;
+  adminToken: string;
+  /** The running parts, for embedding and tests. */
+  parts: RelayParts;
+  /** Graceful: stops accepting, disconnects gateways, drains the spool into the store, closes. */
+  close(): Promise<void>;
+}
+
+export interface RelayParts {
+  registry: DeviceRegistry;
+  broker: RelayBroker;
+  spool: Spool;
+  ingest: Ingest;
+  drainer: SpoolDrainer;
+  hub: LiveHub;
+  metrics: RelayMetrics;
+  store: HistoryStore;
+  log: Logger;
+}
+
+export const DEFAULT_DRAIN: DrainSettings = { batchSize: 200, minBackoffMs: 250, maxBackoffMs: 30_000, shutdownDeadlineMs: 10_000 };
+export const DEFAULT_MAX_SPOOL_ROWS = 1_000_000;
+export const DEFAULT_DEDUPE_WINDOW_DAYS = 30;
+const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboards/clinician', import.meta.url));
+
+export function createLogger(level = 'info'): Logger {
+  return pino({
+    level,
+    base: { service: 'vigil-relay' },
+    // Belt and braces: secrets and patient names never reach the log even if passed by mistake.
+    redact: {
+      paths: ['password', 'token', 'adminToken', 'viewerToken', 'enrollmentToken', '*.displayName', 'displayName'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+function adminTokenFor(config: RelayConfig, log: Logger): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(config.dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  log.warn({ file }, 'no admin token configured: generated one');
+  return token;
+}
+
+export async function startRelay(config: RelayConfig): Promise<Relay> {
+  const host = config.host ?? '127.0.0.1';
+  const clock = config.clock ?? systemClock;
+  const log = config.log ?? createLogger(config.logLevel);
+  const audience = config.audience ?? DEFAULT_RELAY_AUDIENCE;
+  const drain = { ...DEFAULT_DRAIN, ...config.drain };
+  const maxSpoolRows = config.maxSpoolRows ?? DEFAULT_MAX_SPOOL_ROWS;
+  mkdirSync(config.dataDir, { recursive: true });
+  const adminToken = adminTokenFor(config, log);
+
+  const registry = new DeviceRegistry(join(config.dataDir, 'registry.db'), clock);
+  const spool = new Spool(join(config.dataDir, 'spool.db'));
+  const ownStore = !isHistoryStore(config.store);
+  const store = isHistoryStore(config.store)
+    ? config.store
+    : await createHistoryStore({ ...config.store, sqlite: { path: join(config.dataDir, 'history.sqlite'), ...config.store?.sqlite } });
+  const metrics = new RelayMetrics({ spoolDepth: () => (spool.open ? spool.depth() : 0), defaultMetrics: true });
+  const hub = new LiveHub(registry, metrics, log.child({ component: 'live' }));
+  const drainer = new SpoolDrainer({ spool, store, clock, metrics, log: log.child({ component: 'drainer' }), ...drain });
+  const ingest = new Ingest({
+    spool,
+    registry,
+    metrics,
+    clock,
+    live: hub,
+    log: log.child({ component: 'ingest' }),
+    onSpooled: () => drainer.kick(),
+  });
+  const broker = await RelayBroker.create({
+    registry,
+    authenticator: new DeviceAuthenticator(registry, audience, clock),
+    ingest,
+    presence: hub,
+    metrics,
+    log: log.child({ component: 'broker' }),
+    clock,
+    limits: config.limits,
+  });
+
+  let ready = false;
+  const dashboardDir =
+    config.dashboardDir === false ? null : (config.dashboardDir ?? (existsSync(DEFAULT_DASHBOARD_DIR) ? DEFAULT_DASHBOARD_DIR : null));
+  const app = buildHttp({
+    registry,
+    broker,
+    ingest,
+    spool,
+    store,
+    metrics,
+    log,
+    adminToken,
+    audience,
+    dashboardDir,
+    isReady: () => ready,
+    maxSpoolRows,
+    storeFailuresInARow: () => drainer.failuresInARow,
+    now: () => clock.now(),
+  });
+  hub.attach(app.server);
+
+  const dedupeWindowMs = (config.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS) * 24 * 3600 * 1000;
+  const pruneTimer = { cancel: () => {} };
+  const prune = () => {
+    const forgotten = spool.pruneSeen(clock.now() - dedupeWindowMs);
+    if (forgotten > 0) log.info({ forgotten }, 'dedupe window: old message ids forgotten');
+    pruneTimer.cancel = clock.setTimer(3600_000, prune);
+  };
+
+  try {
+    drainer.start();
+    prune();
+    const mqtt = await broker.listenTcp(host, config.mqttPort ?? 1883);
+    let mqttTlsUrl: string | undefined;
+    let mqttWsUrl: string | undefined;
+    if (config.mqttTlsPort !== undefined) {
+      if (!config.tls) throw new Error('mqttTlsPort is set but tls (certFile/keyFile) is not');
+      const pem =
+        'certFile' in config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : config.tls;
+      const address = await broker.listenTls(host, config.mqttTlsPort, pem);
+      mqttTlsUrl = `mqtts://${hostFor(host)}:${address.port}`;
+    }
+    if (config.mqttWsPort !== undefined) {
+      const address = await broker.listenWs(host, config.mqttWsPort);
+      mqttWsUrl = `ws://${hostFor(host)}:${address.port}/mqtt`;
+    }
+    await app.listen({ host, port: config.httpPort ?? 8080 });
+    const httpAddress = app.server.address() as { port: number };
+    ready = true;
+    const relay: Relay = {
+      httpUrl: `http://${hostFor(host)}:${httpAddress.port}`,
+      mqttUrl: `mqtt://${hostFor(host)}:${mqtt.port}`,
+      adminToken,
+      parts: { registry, broker, spool, ingest, drainer, hub, metrics, store, log },
+      close: once(async () => {
+        ready = false;
+        pruneTimer.cancel();
+        await broker.close();
+        hub.close();
+        const { left } = await drainer.stop(drain.shutdownDeadlineMs);
+        if (left > 0) log.warn({ left }, 'spool not fully drained at shutdown; it stays on disk for the next start');
+        else log.info('spool drained');
+        await app.close();
+        if (ownStore) await store.close();
+        spool.close();
+        registry.close();
+      }),
+      ...(mqttTlsUrl ? { mqttTlsUrl } : {}),
+      ...(mqttWsUrl ? { mqttWsUrl } : {}),
+    };
+    log.info(
+      { http: relay.httpUrl, mqtt: relay.mqttUrl, mqttTls: mqttTlsUrl, mqttWs: mqttWsUrl, spoolDepth: spool.depth() },
+      'relay started',
+    );
+    return relay;
+  } catch (error) {
+    pruneTimer.cancel();
+    await broker.close().catch(() => {});
+    await drainer.stop().catch(() => {});
+    await app.close().catch(() => {});
+    if (ownStore) await store.close().catch(() => {});
+    spool.close();
+    registry.close();
+    throw error;
+  }
+}
+
+function isHistoryStore(value: RelayConfig['store']): value is HistoryStore {
+  return typeof (value as HistoryStore | undefined)?.writeReadings === 'function';
+}
+
+function hostFor(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  return () => {
+    running ??= fn();
+    return running;
+  };
+}
