@@ -37,9 +37,20 @@ export interface ReadingQuery {
 
 export const DEFAULT_QUERY_LIMIT = 10_000;
 
-/** Every store failure: the message says what failed, `cause` carries the driver's error. */
+/**
+ * Every store failure: the message says what failed, `cause` carries the
+ * driver's error. `retryable` is false when sending the same batch again
+ * cannot succeed (the backend refused its content, e.g. HTTP 400), so a
+ * drainer can set it aside instead of retrying it forever.
+ */
 export class HistoryStoreError extends Error {
   override readonly name = 'HistoryStoreError';
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable ?? true;
+  }
 }
 
 /**

@@ -4,19 +4,30 @@
  * setup.
  */
 import type { HistoryStore } from './history-store.ts';
+import { InfluxHistoryStore, type InfluxHistoryStoreOptions } from './influx-store.ts';
 import { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './sqlite-store.ts';
 
 export * from './history-store.ts';
+export { type HistoryReader, InfluxQlReader } from './influx/influxql.ts';
+export { chooseWriteApi, type WriteApiKind } from './influx/write-api.ts';
+export { InfluxHistoryStore, type InfluxHistoryStoreOptions } from './influx-store.ts';
 export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './sqlite-store.ts';
 
 /** Where the embedded store lives when the configuration names no path. */
 export const DEFAULT_SQLITE_PATH = '.data/relay/history.sqlite';
 
 export interface HistoryStoreConfig {
+  /** When present, history goes to InfluxDB. */
+  influxdb?: InfluxHistoryStoreOptions;
   /** Embedded store settings; used only when `influxdb` is absent. */
   sqlite?: Partial<SqliteHistoryStoreOptions>;
 }
 
+/**
+ * Never waits for InfluxDB: an unreachable server makes writes throw (and the
+ * relay's spool hold the data) rather than keeping the relay from starting.
+ */
 export async function createHistoryStore(config: HistoryStoreConfig = {}): Promise<HistoryStore> {
+  if (config.influxdb) return new InfluxHistoryStore(config.influxdb);
   return new SqliteHistoryStore({ ...config.sqlite, path: config.sqlite?.path ?? DEFAULT_SQLITE_PATH });
 }
