@@ -1,0 +1,143 @@
+/**
+ * The relay's one typed configuration, from an optional JSON file and VIGIL_*
+ * environment variables (environment wins). Validation names the bad key.
+ */
+import { readFileSync } from 'node:fs';
+import { type Static, Type as T } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { RelayConfig } from './relay.ts';
+
+const Port = T.Integer({ minimum: 0, maximum: 65535 });
+
+export const RelayConfigSchema = T.Object(
+  {
+    host: T.Optional(T.String({ minLength: 1, description: 'interface to listen on; 127.0.0.1 by default' })),
+    mqttPort: T.Optional(Port),
+    mqttTlsPort: T.Optional(Port),
+    mqttWsPort: T.Optional(Port),
+    httpPort: T.Optional(Port),
+    dataDir: T.String({ minLength: 1, default: '.data/relay', description: 'registry, spool and embedded history' }),
+    adminToken: T.Optional(T.String({ minLength: 16 })),
+    audience: T.Optional(T.String({ minLength: 1 })),
+    tls: T.Optional(
+      T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, { additionalProperties: false }),
+    ),
+    store: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'history store settings, passed to createHistoryStore' })),
+    logLevel: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')], {
+      default: 'info',
+    }),
+    limits: T.Optional(
+      T.Object(
+        {
+          maxPacketBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
+          connectTimeoutMs: T.Optional(T.Integer({ minimum: 100 })),
+          connectionsPerWindow: T.Optional(T.Integer({ minimum: 0 })),
+          connectionWindowMs: T.Optional(T.Integer({ minimum: 1000 })),
+          maxInflightInbound: T.Optional(T.Integer({ minimum: 1 })),
+          queueLimit: T.Optional(T.Integer({ minimum: 1 })),
+          keepaliveLimitS: T.Optional(T.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    drain: T.Optional(
+      T.Object(
+        {
+          batchSize: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
+          minBackoffMs: T.Optional(T.Integer({ minimum: 1 })),
+          maxBackoffMs: T.Optional(T.Integer({ minimum: 1 })),
+          shutdownDeadlineMs: T.Optional(T.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    maxSpoolRows: T.Optional(T.Integer({ minimum: 1 })),
+    dedupeWindowDays: T.Optional(T.Number({ minimum: 1 })),
+    dashboardDir: T.Optional(T.Union([T.String({ minLength: 1 }), T.Literal(false)])),
+  },
+  { additionalProperties: false },
+);
+export type RelayFileConfig = Static<typeof RelayConfigSchema>;
+
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, strictTypes: false });
+const check = ajv.compile(RelayConfigSchema);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Parse = (value: string, name: string) => unknown;
+const str: Parse = (v) => v;
+const int: Parse = (v, name) => {
+  if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${name}: "${v}" is not an integer`);
+  return Number(v);
+};
+
+/** Environment variable → config path and parser. */
+export const ENV_KEYS: Record<string, { path: string[]; parse: Parse }> = {
+  VIGIL_RELAY_HOST: { path: ['host'], parse: str },
+  VIGIL_MQTT_PORT: { path: ['mqttPort'], parse: int },
+  VIGIL_MQTT_TLS_PORT: { path: ['mqttTlsPort'], parse: int },
+  VIGIL_MQTT_WS_PORT: { path: ['mqttWsPort'], parse: int },
+  VIGIL_HTTP_PORT: { path: ['httpPort'], parse: int },
+  VIGIL_DATA_DIR: { path: ['dataDir'], parse: str },
+  VIGIL_ADMIN_TOKEN: { path: ['adminToken'], parse: str },
+  VIGIL_RELAY_AUDIENCE: { path: ['audience'], parse: str },
+  VIGIL_TLS_CERT_FILE: { path: ['tls', 'certFile'], parse: str },
+  VIGIL_TLS_KEY_FILE: { path: ['tls', 'keyFile'], parse: str },
+  VIGIL_LOG_LEVEL: { path: ['logLevel'], parse: str },
+  VIGIL_DASHBOARD_DIR: { path: ['dashboardDir'], parse: str },
+};
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** Builds and validates the config; throws ConfigError naming the offending key. */
+export function loadRelayConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): RelayFileConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.VIGIL_RELAY_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${file} is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+  for (const [name, { path, parse }] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, parse(value, name));
+  }
+  if (!check(raw)) {
+    const error = check.errors?.[0];
+    const where = error?.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(root)';
+    const detail =
+      error?.keyword === 'additionalProperties'
+        ? `unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`
+        : (error?.message ?? 'invalid');
+    throw new ConfigError(`relay config: ${where}: ${detail}`);
+  }
+  const config = raw as RelayFileConfig;
+  if (config.mqttTlsPort !== undefined && !config.tls)
+    throw new ConfigError('relay config: mqttTlsPort: needs tls.certFile and tls.keyFile');
+  return config;
+}
+
+/** The file config as startRelay's input. */
+export function toRelayConfig(config: RelayFileConfig): RelayConfig {
+  const { store, ...rest } = config;
+  return { ...rest, ...(store ? { store: store as RelayConfig['store'] } : {}) } as RelayConfig;
+}
