@@ -205,6 +205,7 @@ export class VitalsPipeline {
     let regularity = 0;
     let template = 0;
     let amp = Number.NaN;
+    let pulseLost = true;
     if (period) {
       const count = detectBeats(x, n, period.lag, this.beats, this.scratch);
       const rhythm = rhythmFromBeats(this.beats, 0, this.scratch);
@@ -215,6 +216,8 @@ export class VitalsPipeline {
       template = templateCorrelation(x, n, this.beats, period.lag, this.template);
       for (let b = 0; b < count; b++) this.scratch[b] = this.beats.amps[b]!;
       amp = median(this.scratch, count);
+      // A pulse that stopped within the window must not keep its old rate on screen.
+      pulseLost = count === 0 || n - 1 - this.beats.times[count - 1]! > Math.max(2.2 * period.lag, 1.5 * FS);
     }
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
@@ -240,6 +243,7 @@ export class VitalsPipeline {
       dcFraction: stats.dc / this.fullScale,
       channelCorrelation: ratio ? ratio.correlation : Number.NaN,
       rateAmbiguous: period?.ambiguous === true,
+      pulseLost,
     };
     const sqi = assessQuality(features, reasons);
     const hrOk = sqi >= QUALITY.hrMinSqi && Number.isFinite(beatRate);

@@ -29,6 +29,8 @@ export interface WindowFeatures {
   channelCorrelation: number;
   /** The rhythm could be half or double the rate found. */
   rateAmbiguous: boolean;
+  /** No beat in the last ~2 periods: the pulse stopped (or the finger left) inside the window. */
+  pulseLost: boolean;
 }
 
 export const QUALITY = {
@@ -54,11 +56,11 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   const unclipped = f.clippedFraction > QUALITY.maxClippedFraction ? 0 : 1;
   const perfused = Number.isNaN(f.perfusionIndex) ? 0 : clamp01(f.perfusionIndex / QUALITY.minPerfusionIndex);
   const regular = (0.6 + 0.4 * clamp01(f.regularity)) * (f.rateAmbiguous ? 0.5 : 1);
-  const sqi = clamp01(pulse * agree * still * unclipped * perfused * regular);
+  const sqi = f.pulseLost ? 0 : clamp01(pulse * agree * still * unclipped * perfused * regular);
 
   if (f.clippedFraction > QUALITY.maxClippedFraction) reasons.push('clipping');
   else if (f.dcFraction < QUALITY.noFingerDcFraction && pulse < 0.5) reasons.push('no-finger');
-  if (perfused < 1 && unclipped) reasons.push('low-perfusion');
+  if ((perfused < 1 || f.pulseLost) && unclipped) reasons.push('low-perfusion');
   if (still < 1) reasons.push('motion');
   if ((f.regularity < 0.7 || f.rateAmbiguous) && pulse >= 0.5) reasons.push('irregular');
   if (!Number.isNaN(f.channelCorrelation) && f.channelCorrelation < QUALITY.spo2MinChannelCorrelation && pulse >= 0.5) {
