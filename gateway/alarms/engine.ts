@@ -14,6 +14,7 @@
 import { newId } from '../../protocol/ids.ts';
 import { type ResolvedLimits, resolveLimits } from '../../protocol/limits.ts';
 import type { AlarmEvent, AlarmEventType, AlarmKind, AlarmPriority } from '../../protocol/schemas.ts';
+import { WINDOW_S } from '../signal/index.ts';
 import { RollingBaseline } from './baseline.ts';
 import { gatedValue, RULES, type RuleDefinition, type RuleId, type RuleInputs, type Verdict } from './rules.ts';
 import type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals.ts';
@@ -22,13 +23,20 @@ import type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals
 export const MAX_PAUSE_MS = 120_000;
 /** A gap of untrustworthy data longer than this restarts a pending condition delay. */
 export const CONDITION_GAP_TOLERANCE_MS = 3000;
-/** Desaturation baseline: median of the last 5 min of SpO2, ending 60 s ago so the drop itself stays out. */
-export const DESAT_BASELINE = { windowMs: 300_000, lagMs: 60_000, minSamples: 20 } as const;
+/** Desaturation baseline: median of 5 min of SpO2 ending 30 s ago, so the drop being tested stays out of it. */
+export const DESAT_BASELINE = { windowMs: 300_000, lagMs: 30_000, minSamples: 20 } as const;
 /** Anomaly baseline ends this long before now, longer than the anomaly delay. */
 export const ANOMALY_BASELINE_LAG_MS = 60_000;
 export const ANOMALY_BASELINE_MIN_SAMPLES = 120;
 /** FIFO overflow bursts are counted over the last minute. */
 const OVERFLOW_WINDOW_MS = 60_000;
+
+/**
+ * How far the pipeline's estimates trail the patient: half its analysis
+ * window (a ramp in SpO2 shows up about 4.2 s late in its estimates, measured
+ * in test/gateway/alarms/replay.test.ts).
+ */
+export const PIPELINE_LATENCY_MS = (WINDOW_S * 1000) / 2;
 
 const PRIORITY_RANK: Record<AlarmPriority, number> = { low: 1, medium: 2, high: 3 };
 
@@ -78,6 +86,14 @@ export interface AlarmEngineOptions {
   /** Wall-clock ms for an event at monotonic time `monoMs` (the contract's `t`). */
   wallClock?: (monoMs: number) => number;
   newAlarmId?: () => string;
+  /**
+   * How late the signal pipeline's estimates follow the patient (its
+   * averaging window). IEC 60601-1-8 counts the alarm condition delay from
+   * the event in the patient, averaging included, so the engine waits only
+   * the rest of each physiological rule's delay. Default: the gateway
+   * pipeline's (PIPELINE_LATENCY_MS); 0 for estimates that are not late.
+   */
+  signalLatencyMs?: number;
 }
 
 export interface EngineCounters {
@@ -91,6 +107,7 @@ export class AlarmEngine {
   private readonly tracks = new Map<RuleId, Track>();
   private readonly wallClock: (monoMs: number) => number;
   private readonly newAlarmId: () => string;
+  private readonly signalLatencyMs: number;
   private startMs: number | null = null;
   private lastValidMs: number | null = null;
   private lastEstimate: { estimate: VitalsEstimate; atMs: number } | null = null;
@@ -110,6 +127,7 @@ export class AlarmEngine {
     this.current = resolved.limits;
     this.wallClock = options.wallClock ?? (() => Date.now());
     this.newAlarmId = options.newAlarmId ?? newId;
+    this.signalLatencyMs = Math.max(0, options.signalLatencyMs ?? PIPELINE_LATENCY_MS);
     for (const rule of RULES) this.tracks.set(rule.id, { pendingSinceMs: null, lastOnsetMs: null, clearSinceMs: null, alarm: null });
     this.hrAnomaly = new RollingBaseline(this.current['hr-anomaly'].windowS * 1000, ANOMALY_BASELINE_LAG_MS, ANOMALY_BASELINE_MIN_SAMPLES);
     this.spo2Anomaly = new RollingBaseline(
@@ -273,7 +291,9 @@ export class AlarmEngine {
     const events: AlarmEvent[] = [];
     for (const rule of RULES) {
       const track = this.tracks.get(rule.id) as Track;
-      this.step(rule, track, rule.evaluate(inputs), nowMs, events);
+      let verdict = rule.evaluate(inputs);
+      if (verdict.state === 'onset' && !track.alarm && rule.suppressedBy?.some((id) => active.has(id))) verdict = { state: 'hold' };
+      this.step(rule, track, verdict, nowMs, events);
       if (track.alarm) active.add(rule.id);
       else active.delete(rule.id);
     }
@@ -304,8 +324,9 @@ export class AlarmEngine {
           return;
         }
         track.pendingSinceMs ??= nowMs;
-        // IEC 60601-1-8 3.1: the alarm condition delay runs from the first sample beyond the limit.
-        if (nowMs - track.pendingSinceMs >= settings.delayS * 1000) {
+        // IEC 60601-1-8 3.1: the alarm condition delay runs from the event, so the estimate's own lag counts towards it.
+        const latency = rule.kind === 'physiological' ? this.signalLatencyMs : 0;
+        if (nowMs - track.pendingSinceMs >= Math.max(0, settings.delayS * 1000 - latency)) {
           const raised: ActiveAlarm = {
             alarmId: this.newAlarmId(),
             rule: rule.id,

@@ -49,6 +49,11 @@ export interface RuleDefinition {
   unit?: string;
   /** time the condition must stay absent before an alarm clears (on top of value hysteresis) */
   clearDelayMs: number;
+  /**
+   * Active alarms that already say what this one would: while one of them is
+   * active this rule raises nothing new, so one event gives one alarm.
+   */
+  suppressedBy?: readonly RuleId[];
   evaluate(input: RuleInputs): Verdict;
 }
 
@@ -88,7 +93,12 @@ function physiologicalValue(input: RuleInputs, which: 'hr' | 'spo2'): number | n
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
-function threshold(id: RuleId & `${'hr' | 'spo2'}-${string}`, which: 'hr' | 'spo2', side: 'low' | 'high'): RuleDefinition {
+function threshold(
+  id: RuleId & `${'hr' | 'spo2'}-${string}`,
+  which: 'hr' | 'spo2',
+  side: 'low' | 'high',
+  suppressedBy: readonly RuleId[] = [],
+): RuleDefinition {
   const unit = which === 'hr' ? '/min' : '%';
   const label = which === 'hr' ? 'HR' : 'SpO2';
   return {
@@ -96,6 +106,7 @@ function threshold(id: RuleId & `${'hr' | 'spo2'}-${string}`, which: 'hr' | 'spo
     kind: 'physiological',
     unit,
     clearDelayMs: 0,
+    suppressedBy,
     evaluate(input) {
       const value = physiologicalValue(input, which);
       if (value === null) return UNKNOWN;
@@ -120,6 +131,7 @@ const desaturation: RuleDefinition = {
   kind: 'physiological',
   unit: '%',
   clearDelayMs: 0,
+  suppressedBy: ['spo2-low', 'spo2-low-severe'],
   evaluate(input) {
     const value = physiologicalValue(input, 'spo2');
     const baseline = input.spo2DesatBaseline;
@@ -150,6 +162,8 @@ function anomaly(id: 'hr-anomaly' | 'spo2-anomaly', which: 'hr' | 'spo2'): RuleD
     kind: 'physiological',
     unit,
     clearDelayMs: 0,
+    // Anomalies are for the changes the limits miss.
+    suppressedBy: which === 'hr' ? ['hr-low', 'hr-low-severe', 'hr-high', 'hr-high-severe'] : ['spo2-low', 'spo2-low-severe', 'spo2-desat'],
     evaluate(input) {
       const value = physiologicalValue(input, which);
       const baseline = which === 'hr' ? input.hrAnomalyBaseline : input.spo2AnomalyBaseline;
@@ -185,7 +199,10 @@ const sensorOff: RuleDefinition = {
     const fromDriver = input.sensor?.state === 'finger-off';
     const fromSignal = estimate?.reasons.includes('no-finger') ?? false;
     if (fromDriver || fromSignal) return { state: 'onset', value: null, message: 'Sensor off or finger out: no SpO2/HR monitoring' };
-    return input.sensor || estimate ? CLEAR : HOLD;
+    // The pipeline's no-finger flag flickers while the window holds no pulse at all:
+    // only a good signal (or the driver alone, without estimates) says the finger is back.
+    if (estimate) return estimate.sqi >= input.limits['poor-signal'].limit ? CLEAR : UNKNOWN;
+    return input.sensor ? CLEAR : HOLD;
   },
 };
 
@@ -232,12 +249,12 @@ const valueNotCurrent: RuleDefinition = {
   kind: 'technical',
   unit: 's',
   clearDelayMs: 0,
+  // The sensor-off and sensor-fault alarms already say why nothing is current.
+  suppressedBy: ['sensor-off', 'sensor-fault'],
   evaluate(input) {
     const ageS = (input.nowMs - input.lastValidMs) / 1000;
     const limit = input.limits['value-not-current'].limit;
     if (ageS <= limit) return CLEAR;
-    // The sensor-off and sensor-fault alarms already say why nothing is current.
-    if (input.active.has('sensor-off') || input.active.has('sensor-fault')) return HOLD;
     return { state: 'onset', value: Math.round(ageS), limit, message: `Value not current: last valid HR/SpO2 ${Math.round(ageS)} s ago` };
   },
 };
@@ -306,11 +323,11 @@ export const RULES: readonly RuleDefinition[] = [
   sensorOff,
   poorSignal,
   threshold('hr-low-severe', 'hr', 'low'),
-  threshold('hr-low', 'hr', 'low'),
+  threshold('hr-low', 'hr', 'low', ['hr-low-severe']),
   threshold('hr-high-severe', 'hr', 'high'),
-  threshold('hr-high', 'hr', 'high'),
+  threshold('hr-high', 'hr', 'high', ['hr-high-severe']),
   threshold('spo2-low-severe', 'spo2', 'low'),
-  threshold('spo2-low', 'spo2', 'low'),
+  threshold('spo2-low', 'spo2', 'low', ['spo2-low-severe']),
   desaturation,
   anomaly('hr-anomaly', 'hr'),
   anomaly('spo2-anomaly', 'spo2'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlarmEngine, MAX_PAUSE_MS } from '../../../gateway/alarms/engine.ts';
+import { AlarmEngine, MAX_PAUSE_MS, PIPELINE_LATENCY_MS } from '../../../gateway/alarms/engine.ts';
 import type { VitalsEstimate } from '../../../gateway/alarms/vitals.ts';
 import { validate } from '../../../protocol/codec.ts';
 import { DEFAULT_LIMITS } from '../../../protocol/limits.ts';
@@ -10,11 +10,13 @@ type Sample = Partial<Omit<VitalsEstimate, 't'>>;
 const STABLE: Required<Sample> = { hr: 72, spo2: 97, pi: 2, sqi: 0.9, reasons: [] };
 
 let ids = 0;
-function engine(limits?: unknown): AlarmEngine {
+/** An engine fed estimates that are not late (signalLatencyMs 0), so delays are exact. */
+function engine(limits?: unknown, signalLatencyMs = 0): AlarmEngine {
   return new AlarmEngine({
     limits,
     wallClock: (mono) => 1_763_000_000_000 + mono,
     newAlarmId: () => `alarm-${String(++ids).padStart(4, '0')}`,
+    signalLatencyMs,
   });
 }
 
@@ -51,6 +53,16 @@ describe('alarm engine: physiological limits with condition delay and hysteresis
     assert.equal(raised[0]!.unit, '%');
   });
 
+  it('counts the pipeline latency towards the condition delay of physiological rules only', () => {
+    const e = engine(undefined, PIPELINE_LATENCY_MS);
+    feed(e, 0, 60);
+    const events = feed(e, 60, 80, () => ({ hr: 35, sqi: 0.2 }));
+    assert.equal(seconds(of(events, 'poor-signal', 'raised')[0]!), 70, 'technical: full delay');
+    const later = feed(e, 80, 100, () => ({ hr: 35, spo2: 88 }));
+    assert.equal(seconds(of(later, 'hr-low-severe', 'raised')[0]!), 81, '5 s delay, 4 s of it spent in the pipeline');
+    assert.equal(seconds(of(later, 'spo2-low', 'raised')[0]!), 86);
+  });
+
   it('does not raise a condition shorter than its delay', () => {
     const e = engine();
     feed(e, 0, 60);
@@ -73,23 +85,41 @@ describe('alarm engine: physiological limits with condition delay and hysteresis
     assert.equal(e.active().length, 0);
   });
 
-  it('raises both levels of a limit with their own priorities and delays', () => {
+  it('raises each level of a limit with its own priority and delay', () => {
     const e = engine();
     feed(e, 0, 60);
-    const events = feed(e, 60, 80, () => ({ hr: 35 }));
-    const severe = of(events, 'hr-low-severe', 'raised')[0]!;
-    const first = of(events, 'hr-low', 'raised')[0]!;
-    assert.equal(severe.priority, 'high');
-    assert.equal(seconds(severe), 65);
+    const first = of(
+      feed(e, 60, 80, () => ({ hr: 45 })),
+      'hr-low',
+      'raised',
+    )[0]!;
     assert.equal(first.priority, 'medium');
     assert.equal(seconds(first), 70);
+    const severe = of(
+      feed(e, 80, 90, () => ({ hr: 35 })),
+      'hr-low-severe',
+      'raised',
+    )[0]!;
+    assert.equal(severe.priority, 'high');
+    assert.equal(seconds(severe), 85);
+    assert.deepEqual(
+      e.active().map((a) => a.rule),
+      ['hr-low-severe', 'hr-low'],
+    );
+  });
+
+  it('gives one alarm for one event: a severe alarm holds back the first level, a limit alarm the desaturation', () => {
+    const e = engine();
+    feed(e, 0, 120);
+    const events = feed(e, 120, 160, () => ({ hr: 35, spo2: 80 }));
+    assert.deepEqual(raisedRules(events), ['hr-low-severe', 'spo2-low-severe']);
   });
 
   it('gives events that the wire contract accepts', () => {
     const e = engine();
     feed(e, 0, 60);
     const events = [
-      ...feed(e, 60, 80, () => ({ spo2: 80 })),
+      ...feed(e, 60, 80, () => ({ spo2: 80, hr: 45 })),
       ...(e.acknowledge('spo2-low-severe', 80_000) as { events: AlarmEvent[] }).events,
     ];
     assert.ok(events.length >= 3);
@@ -130,20 +160,33 @@ describe('alarm engine: latching, acknowledgement, pause, escalation', () => {
   it('acknowledging silences the alarm while the condition lasts; it clears when the condition ends', () => {
     const e = engine();
     feed(e, 0, 60);
-    feed(e, 60, 71, () => ({ spo2: 80 }));
-    const ack = e.acknowledge('spo2-low-severe', 70_000);
+    feed(e, 60, 66, () => ({ spo2: 80 }));
+    assert.deepEqual(e.annunciation(66_000), { visual: 'high', audio: 'high' });
+    const ack = e.acknowledge('spo2-low-severe', 66_000);
     assert.ok(ack.ok);
     assert.deepEqual(
       ack.events.map((x) => x.event),
       ['acknowledged'],
     );
-    assert.deepEqual(e.annunciation(70_500), { visual: 'high', audio: 'medium' }, 'spo2-low (medium) still sounds');
-    e.acknowledge('spo2-low', 70_500);
-    assert.deepEqual(e.annunciation(71_000), { visual: 'high', audio: null });
-    const recovery = feed(e, 71, 100);
+    assert.deepEqual(e.annunciation(66_500), { visual: 'high', audio: null });
+    assert.deepEqual(
+      feed(e, 66, 90, () => ({ spo2: 80 })),
+      [],
+      'still present, still acknowledged',
+    );
+    const recovery = feed(e, 90, 100);
     assert.equal(of(recovery, 'spo2-low-severe', 'cleared').length, 1);
     assert.equal(e.acknowledge('spo2-low-severe', 100_000).ok, false);
     assert.match((e.acknowledge('nope', 100_000) as { reason: string }).reason, /no active alarm "nope"/);
+  });
+
+  it('refuses to acknowledge twice', () => {
+    const e = engine();
+    feed(e, 0, 60);
+    feed(e, 60, 66, () => ({ spo2: 80 }));
+    const id = e.active()[0]!.alarmId;
+    assert.ok(e.acknowledge(id, 66_000).ok);
+    assert.match((e.acknowledge(id, 67_000) as { reason: string }).reason, /already acknowledged/);
   });
 
   it('escalates a medium alarm left unacknowledged, which then latches', () => {
