@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { SpoolDrainer, toStorePoints } from '../../../cloud-relay/ingest/drainer.ts';
+import { Spool } from '../../../cloud-relay/ingest/spool.ts';
+import { RelayMetrics } from '../../../cloud-relay/metrics.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+import { MemoryHistoryStore } from '../support/memory-store.ts';
+import { alarmEvent, alarms, reading, vitals } from '../support/messages.ts';
+import { eventually } from '../support/relay-harness.ts';
+
+const t0 = Date.UTC(2026, 0, 15, 8);
+
+function setup(batchSize = 2) {
+  const clock = new FakeClock();
+  const spool = new Spool(':memory:');
+  const store = new MemoryHistoryStore();
+  const metrics = new RelayMetrics();
+  const drainer = new SpoolDrainer({
+    spool,
+    store,
+    clock,
+    metrics,
+    log: pino({ level: 'silent' }),
+    batchSize,
+    minBackoffMs: 100,
+    maxBackoffMs: 400,
+  });
+  let seq = 0;
+  const add = (payload: Buffer, kind: 'vitals' | 'alarms' = 'vitals') => {
+    const message = JSON.parse(payload.toString()) as { msgId: string };
+    spool.admit({
+      gatewayId: 'gw-drain-01',
+      patientId: 'patient-1',
+      kind,
+      msgId: message.msgId,
+      seq: seq++,
+      payload: payload.toString(),
+      receivedAt: clock.now(),
+      keep: true,
+    });
+  };
+  return { clock, spool, store, metrics, drainer, add };
+}
+
+test('spool rows become store points with the patient assigned at receipt', () => {
+  const { spool, add } = setup();
+  add(vitals('gw-drain-01', 1, [reading(t0), reading(t0 + 1000, null, null)]));
+  add(alarms('gw-drain-01', 1, [alarmEvent(t0)]), 'alarms');
+  const { readings, events } = toStorePoints(spool.peek(10));
+  assert.equal(readings.length, 2);
+  assert.deepEqual(readings[1], {
+    gatewayId: 'gw-drain-01',
+    patientId: 'patient-1',
+    t: t0 + 1000,
+    clockQuality: 'synced',
+    hr: null,
+    spo2: null,
+    pi: 2.5,
+    sqi: 0.9,
+  });
+  assert.equal(events[0]?.rule, 'spo2-low');
+  assert.equal(events[0]?.patientId, 'patient-1');
+});
+
+test('batches leave the spool only after the store accepted them', async () => {
+  const { spool, store, drainer, add } = setup(2);
+  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  store.failing = true;
+  await assert.rejects(drainer.drainOnce());
+  assert.equal(spool.depth(), 5);
+  store.failing = false;
+  assert.equal(await drainer.drainOnce(), 2);
+  assert.equal(spool.depth(), 3);
+  assert.equal(store.readings.size, 2);
+});
+
+test('while the store fails the drainer backs off exponentially, then drains everything', async () => {
+  const { clock, spool, store, drainer, metrics, add } = setup(2);
+  store.failing = true;
+  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  drainer.start();
+  await eventually(() => store.writeCalls === 1);
+  // Backoff 100, 200, 400, 400 ms: a retry happens only when its delay has passed.
+  for (const delay of [100, 200, 400, 400]) {
+    const calls = store.writeCalls;
+    clock.advance(delay - 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.writeCalls, calls, `no retry before ${delay} ms`);
+    clock.advance(1);
+    await eventually(() => store.writeCalls === calls + 1);
+  }
+  assert.equal(spool.depth(), 5, 'the spool holds everything meanwhile');
+  assert.equal((await metrics.storeWriteFailures.get()).values[0]?.value, 5);
+  store.failing = false;
+  clock.advance(400);
+  await eventually(() => spool.depth() === 0);
+  assert.equal(store.readings.size, 5);
+  const { left } = await drainer.stop();
+  assert.equal(left, 0);
+});
+
+test('an idle drainer wakes when kicked', async () => {
+  const { spool, store, drainer, add } = setup();
+  drainer.start();
+  await new Promise((r) => setImmediate(r));
+  add(vitals('gw-drain-01', 1, [reading(t0)]));
+  drainer.kick();
+  await eventually(() => spool.depth() === 0);
+  assert.equal(store.readings.size, 1);
+  await drainer.stop();
+});
+
+test('stop with a deadline drains what it can; the rest stays in the spool', async () => {
+  const { spool, store, drainer, add } = setup(2);
+  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  assert.deepEqual(await drainer.stop(10_000), { left: 0 });
+  assert.equal(store.readings.size, 5);
+  add(vitals('gw-drain-01', 9, [reading(t0 + 9000)]));
+  store.failing = true;
+  assert.deepEqual(await drainer.stop(10_000), { left: 1 });
+  assert.equal(spool.depth(), 1);
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Spool, type SpoolEntry, SpoolWriteError } from '../../../cloud-relay/ingest/spool.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-spool-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const entry = (msgId: string, seq: number, overrides: Partial<SpoolEntry> = {}): SpoolEntry => ({
+  gatewayId: 'gw-spool-01',
+  patientId: 'patient-1',
+  kind: 'vitals',
+  msgId,
+  seq,
+  payload: `{"msg":"${msgId}"}`,
+  receivedAt: 1000 + seq,
+  keep: true,
+  ...overrides,
+});
+
+test('a (gateway, msgId) pair is admitted once; the same msgId from another gateway is distinct', () => {
+  const spool = new Spool(':memory:');
+  assert.equal(spool.admit(entry('m-00000001', 1)).duplicate, false);
+  assert.equal(spool.admit(entry('m-00000001', 1)).duplicate, true);
+  assert.equal(spool.admit(entry('m-00000001', 1, { gatewayId: 'gw-spool-02' })).duplicate, false);
+  assert.equal(spool.depth(), 2);
+  spool.close();
+});
+
+test('messages kept only for dedupe do not enter the spool', () => {
+  const spool = new Spool(':memory:');
+  spool.admit(entry('s-00000001', 1, { kind: 'status', keep: false }));
+  assert.equal(spool.depth(), 0);
+  assert.equal(spool.admit(entry('s-00000001', 1, { kind: 'status', keep: false })).duplicate, true);
+  spool.close();
+});
+
+test('rows are removed only when asked, oldest first, and survive a restart with dedupe and gaps', () => {
+  const path = join(dir, 'restart.db');
+  const spool = new Spool(path);
+  spool.admit(entry('m-00000001', 1));
+  spool.admit(entry('m-00000002', 2));
+  spool.admit(entry('m-00000005', 5));
+  const [first] = spool.peek(1);
+  spool.remove([first!.id]);
+  spool.close();
+
+  const reopened = new Spool(path);
+  assert.equal(reopened.depth(), 2);
+  assert.deepEqual(
+    reopened.peek(10).map((r) => r.msgId),
+    ['m-00000002', 'm-00000005'],
+  );
+  assert.equal(reopened.admit(entry('m-00000001', 1)).duplicate, true, 'dedupe outlives the spool row');
+  assert.deepEqual(reopened.gaps('gw-spool-01'), [{ kind: 'vitals', highestSeq: 5, missing: [[3, 4]] }]);
+  reopened.close();
+});
+
+test('old message ids leave the dedupe window', () => {
+  const spool = new Spool(':memory:');
+  spool.admit(entry('m-00000001', 1, { receivedAt: 1000 }));
+  spool.admit(entry('m-00000002', 2, { receivedAt: 5000 }));
+  assert.equal(spool.pruneSeen(2000), 1);
+  assert.equal(spool.admit(entry('m-00000001', 3, { receivedAt: 6000 })).duplicate, false);
+  assert.equal(spool.admit(entry('m-00000002', 4, { receivedAt: 6000 })).duplicate, true);
+  spool.close();
+});
+
+test('a write that cannot be made durable throws SpoolWriteError and records nothing', () => {
+  const spool = new Spool(':memory:');
+  spool.close();
+  assert.throws(() => spool.admit(entry('m-00000001', 1)), SpoolWriteError);
+});
+
+test('quarantined payloads are kept for investigation', () => {
+  const spool = new Spool(':memory:');
+  spool.quarantine('gw-spool-01', 'vitals', 'not-json', 'not JSON', Buffer.from('{oops'), 1234);
+  assert.deepEqual(spool.quarantined(), [
+    { gatewayId: 'gw-spool-01', kind: 'vitals', code: 'not-json', reason: 'not JSON', receivedAt: 1234 },
+  ]);
+  spool.close();
+});
