@@ -169,7 +169,7 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   'spo2-anomaly': { enabled: true, priority: 'low', delayS: 30, k: 6, windowS: 600 },
   'sensor-off': { enabled: true, priority: 'medium', delayS: 10 },
   'sensor-fault': { enabled: true, priority: 'medium', delayS: 2 },
-  'poor-signal': { enabled: true, priority: 'low', delayS: 10, limit: 0.5 },
+  'poor-signal': { enabled: true, priority: 'low', delayS: 15, limit: 0.5 },
   'value-not-current': { enabled: true, priority: 'medium', delayS: 0, limit: 30 },
   'fifo-overflow': { enabled: true, priority: 'low', delayS: 0, limit: 3 },
   'storage-full': { enabled: true, priority: 'medium', delayS: 0, limit: 0.9 },

@@ -15,6 +15,11 @@ export interface ReplayOptions {
   limits?: unknown;
   /** Called with every estimate, before the engine sees it (benchmarks compare against it). */
   onEstimate?: (estimate: VitalsEstimate) => void;
+  /**
+   * A nurse who acknowledges every alarm this many seconds after it is
+   * raised (benchmarks over looping scenarios); nobody acknowledges without it.
+   */
+  acknowledgeAfterS?: number;
 }
 
 export interface ReplayResult {

@@ -57,7 +57,7 @@ describe('alarm engine: physiological limits with condition delay and hysteresis
     const e = engine(undefined, PIPELINE_LATENCY_MS);
     feed(e, 0, 60);
     const events = feed(e, 60, 80, () => ({ hr: 35, sqi: 0.2 }));
-    assert.equal(seconds(of(events, 'poor-signal', 'raised')[0]!), 70, 'technical: full delay');
+    assert.equal(seconds(of(events, 'poor-signal', 'raised')[0]!), 60 + DEFAULT_LIMITS['poor-signal'].delayS, 'technical: full delay');
     const later = feed(e, 80, 100, () => ({ hr: 35, spo2: 88 }));
     assert.equal(seconds(of(later, 'hr-low-severe', 'raised')[0]!), 81, '5 s delay, 4 s of it spent in the pipeline');
     assert.equal(seconds(of(later, 'spo2-low', 'raised')[0]!), 86);
