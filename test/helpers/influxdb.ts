@@ -85,6 +85,8 @@ export interface InfluxDbServer {
   /** http://127.0.0.1:<port> */
   readonly url: string;
   readonly dir: string;
+  /** influxd's process id while it runs (for CPU/RSS figures in benchmarks). */
+  pid(): number | undefined;
   /** Runs an InfluxQL statement (CREATE DATABASE, SELECT ...) and returns the parsed JSON. */
   query(q: string, db?: string): Promise<InfluxQlResponse>;
   /** Stops the server, keeping its data: `start()` brings it back on the same port. */
@@ -108,10 +110,12 @@ export interface InfluxDbOptions {
   databases?: string[];
   /** Log level of influxd itself (its log goes to <dir>/influxd.log). */
   logLevel?: 'error' | 'warn' | 'info';
+  /** Parent of the server's temp folder; the system temp folder by default. */
+  parentDir?: string;
 }
 
 export async function startInfluxDb(options: InfluxDbOptions = {}): Promise<InfluxDbServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-influxdb-'));
+  const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'vigil-influxdb-'));
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
@@ -183,6 +187,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   return {
     url,
     dir,
+    pid: () => daemon?.child.pid,
     query,
     start,
     stop,

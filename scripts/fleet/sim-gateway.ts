@@ -1,0 +1,177 @@
+/**
+ * One simulated gateway, the way a real one talks to the relay: its own
+ * ES256 key pair, enrollment over HTTP (admin creates a one-time token, the
+ * gateway presents it with its public key), then MQTT 3.1.1 with
+ * username = client id = gateway id and a short-lived JWT as password, and
+ * QoS 1 vitals on its own topic.
+ */
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import mqtt, { type MqttClient } from 'mqtt';
+import { DEFAULT_RELAY_AUDIENCE, MAX_DEVICE_TOKEN_LIFETIME_S } from '../../protocol/device-token.ts';
+import { type CreateEnrollmentResponse, ENROLLMENT_PATHS, type PatientAssignment } from '../../protocol/enrollment.ts';
+import { topicFor } from '../../protocol/topics.ts';
+import { newVitalsSource, nextVitals, type VitalsSource } from './vitals.ts';
+
+export interface GatewayCounters {
+  published: number;
+  acked: number;
+  failed: number;
+  reconnects: number;
+}
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+export class SimGateway {
+  readonly topic: string;
+  #keys: KeyPair | null = null;
+  #publicKeyJwk: JWK | null = null;
+  #client: MqttClient | null = null;
+  #source: VitalsSource;
+  #nextToken: string | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #tokenTimer: NodeJS.Timeout | null = null;
+  #dueAt = 0;
+
+  constructor(
+    readonly gatewayId: string,
+    readonly patient: PatientAssignment,
+    private readonly counters: GatewayCounters,
+    private readonly onAck: (latencyMs: number) => void,
+    private readonly audience = DEFAULT_RELAY_AUDIENCE,
+  ) {
+    this.topic = topicFor(gatewayId, 'vitals');
+    this.#source = newVitalsSource(gatewayId, Date.now());
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  async createKeys(): Promise<void> {
+    this.#keys = await generateKeyPair('ES256');
+    this.#publicKeyJwk = await exportJWK(this.#keys.publicKey);
+  }
+
+  /** Admin creates the enrollment, the gateway presents it: the same two calls an installer's tooling makes. */
+  async enroll(httpUrl: string, adminToken: string): Promise<void> {
+    const created = await postJson<CreateEnrollmentResponse>(`${httpUrl}${ENROLLMENT_PATHS.createEnrollment}`, adminToken, {
+      gatewayId: this.gatewayId,
+      patient: this.patient,
+    });
+    await postJson(`${httpUrl}${ENROLLMENT_PATHS.enroll}`, null, {
+      enrollmentToken: created.enrollmentToken,
+      gatewayId: this.gatewayId,
+      publicKeyJwk: this.#publicKeyJwk,
+    });
+  }
+
+  async token(): Promise<string> {
+    if (!this.#keys) throw new Error('createKeys() first');
+    const iat = Math.floor(Date.now() / 1000);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(this.gatewayId)
+      .setSubject(this.gatewayId)
+      .setAudience(this.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + MAX_DEVICE_TOKEN_LIFETIME_S)
+      .sign(this.#keys.privateKey);
+  }
+
+  /** Resolves on the first CONNACK; later drops reconnect with a fresh token. */
+  async connect(mqttUrl: string): Promise<void> {
+    const client = mqtt.connect(mqttUrl, {
+      clientId: this.gatewayId,
+      username: this.gatewayId,
+      password: await this.token(),
+      protocolVersion: 4,
+      keepalive: 60,
+      reconnectPeriod: 2000,
+      connectTimeout: 60_000,
+      clean: true,
+    });
+    this.#client = client;
+    // Tokens last an hour; keep a fresh one ready for the next reconnect.
+    this.#tokenTimer = setInterval(() => {
+      this.token().then((t) => {
+        this.#nextToken = t;
+      });
+    }, 10 * 60_000);
+    this.#tokenTimer.unref();
+    client.on('close', () => {
+      if (this.#nextToken) client.options.password = this.#nextToken;
+    });
+    client.on('reconnect', () => {
+      this.counters.reconnects++;
+    });
+    client.on('error', () => {
+      // Refusals show up as failed publishes and reconnects; the worker reports the counts.
+    });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        client.off('connect', ok);
+        reject(error);
+      };
+      const ok = () => {
+        client.off('error', fail);
+        resolve();
+      };
+      client.once('connect', ok);
+      client.once('error', fail);
+    });
+  }
+
+  /** Publishes every periodMs from now + offsetMs, on a schedule that does not drift. */
+  startPublishing(periodMs: () => number, offsetMs: number): void {
+    this.#dueAt = Date.now() + offsetMs;
+    const tick = () => {
+      this.publishOne();
+      this.#dueAt += periodMs();
+      this.#timer = setTimeout(tick, Math.max(0, this.#dueAt - Date.now()));
+    };
+    this.#timer = setTimeout(tick, offsetMs);
+  }
+
+  stopPublishing(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  publishOne(): void {
+    const client = this.#client;
+    if (!client) return;
+    const { message, payload } = nextVitals(this.#source, Date.now());
+    const t = message.readings[0]!.t;
+    this.counters.published++;
+    client.publish(this.topic, payload, { qos: 1 }, (error) => {
+      if (error) this.counters.failed++;
+      else {
+        this.counters.acked++;
+        this.onAck(Date.now() - t);
+      }
+    });
+  }
+
+  /** Messages handed to mqtt.js and not yet acknowledged by the relay. */
+  get inflight(): number {
+    const store = this.#client as unknown as { outgoing?: Record<string, unknown> } | null;
+    return store?.outgoing ? Object.keys(store.outgoing).length : 0;
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopPublishing();
+    if (this.#tokenTimer) clearInterval(this.#tokenTimer);
+    await this.#client?.endAsync();
+  }
+}
+
+async function postJson<T>(url: string, bearer: string | null, body: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${new URL(url).pathname} answered ${response.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
