@@ -15,7 +15,10 @@ export interface Harness {
   dataDir: string;
   enroll(gatewayId: string, assignment: PatientAssignment): Promise<GatewayIdentity>;
   /** Connects with mqtt.js as the gateway does; resolves on CONNACK, rejects on refusal. */
-  connect(identity: GatewayIdentity, extra?: IClientOptions & { tokenNowMs?: number; lifetimeS?: number }): Promise<MqttClient>;
+  connect(
+    identity: GatewayIdentity,
+    extra?: IClientOptions & { tokenNowMs?: number; lifetimeS?: number; audience?: string },
+  ): Promise<MqttClient>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +43,8 @@ export async function startHarness(config: Partial<RelayConfig> = {}): Promise<H
     dataDir,
     enroll: (gatewayId, assignment) => enrollDirect(relay.parts.registry, gatewayId, assignment),
     async connect(identity, extra = {}) {
-      const { tokenNowMs, lifetimeS, ...options } = extra;
-      const password = await identity.token({ nowMs: tokenNowMs, lifetimeS });
+      const { tokenNowMs, lifetimeS, audience, ...options } = extra;
+      const password = await identity.token({ nowMs: tokenNowMs, lifetimeS, audience });
       const client = mqtt.connect(relay.mqttUrl, {
         clientId: identity.gatewayId,
         username: identity.gatewayId,

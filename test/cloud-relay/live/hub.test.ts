@@ -1,0 +1,145 @@
+/** The access rule: a patient's data goes only to dashboards allowed to see that patient. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { MqttClient } from 'mqtt';
+import WebSocket from 'ws';
+import type { LiveMessage } from '../../../protocol/live.ts';
+import { topicFor } from '../../../protocol/topics.ts';
+import { patient } from '../support/gateway-identity.ts';
+import { alarmEvent, alarms, reading, vitals } from '../support/messages.ts';
+import { eventually, type Harness, startHarness } from '../support/relay-harness.ts';
+
+const t0 = Date.UTC(2026, 0, 15, 8);
+
+class Dashboard {
+  readonly messages: LiveMessage[] = [];
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as LiveMessage));
+  }
+  static open(url: string): Promise<Dashboard> {
+    const ws = new WebSocket(url);
+    const dashboard = new Dashboard(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(dashboard));
+      ws.once('error', reject);
+    });
+  }
+  patientsSeen(): Set<string> {
+    const ids = new Set<string>();
+    for (const m of this.messages) {
+      if (m.type === 'snapshot') for (const p of m.patients) ids.add(p.patient.patientId);
+      else ids.add(m.patient.patientId);
+    }
+    return ids;
+  }
+}
+
+async function createViewer(h: Harness, patientIds: string[]): Promise<string> {
+  const response = await fetch(`${h.relay.httpUrl}/api/v1/admin/viewers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.relay.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'ward', patientIds }),
+  });
+  assert.equal(response.status, 201);
+  return ((await response.json()) as { viewerToken: string }).viewerToken;
+}
+
+describe('live dashboard sessions', () => {
+  let h: Harness;
+  let gw1: MqttClient;
+  let gw2: MqttClient;
+  let nurseToken: string;
+  let chargeToken: string;
+  const liveUrl = (token: string) => `${h.relay.httpUrl.replace('http', 'ws')}/live?token=${encodeURIComponent(token)}`;
+
+  before(async () => {
+    h = await startHarness();
+    gw1 = await h.connect(await h.enroll('gw-live-01', patient(1)));
+    gw2 = await h.connect(await h.enroll('gw-live-02', patient(2)));
+    await gw1.publishAsync(topicFor('gw-live-01', 'vitals'), vitals('gw-live-01', 1, [reading(t0, 80)]), { qos: 1 });
+    nurseToken = await createViewer(h, ['patient-1']);
+    chargeToken = await createViewer(h, ['*']);
+  });
+  after(() => h.stop());
+
+  test('an unknown token is refused at the upgrade with 401', async () => {
+    const ws = new WebSocket(liveUrl('not-a-viewer'));
+    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    assert.equal(status, 401);
+    const noToken = new WebSocket(`${h.relay.httpUrl.replace('http', 'ws')}/live`);
+    assert.equal(
+      await new Promise<number>((resolve) => noToken.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))),
+      401,
+    );
+  });
+
+  test("the snapshot lists only the viewer's patients, with the latest reading and presence", async () => {
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    await eventually(() => nurse.messages.length >= 1);
+    const snapshot = nurse.messages[0];
+    assert.equal(snapshot?.type, 'snapshot');
+    assert.ok(snapshot?.type === 'snapshot');
+    assert.deepEqual(
+      snapshot.patients.map((p) => [p.patient.patientId, p.patient.bed, p.online, p.latest?.hr]),
+      [['patient-1', 'bed-1', true, 80]],
+    );
+    nurse.ws.close();
+  });
+
+  test('vitals and alarms of a patient reach only viewers allowed to see that patient', async () => {
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    const charge = await Dashboard.open(liveUrl(chargeToken));
+    await eventually(() => nurse.messages.length >= 1 && charge.messages.length >= 1);
+    await gw2.publishAsync(topicFor('gw-live-02', 'vitals'), vitals('gw-live-02', 1, [reading(t0 + 1000, 130)]), { qos: 1 });
+    await gw2.publishAsync(topicFor('gw-live-02', 'alarms'), alarms('gw-live-02', 1, [alarmEvent(t0 + 1000)]), { qos: 1 });
+    await gw1.publishAsync(topicFor('gw-live-01', 'vitals'), vitals('gw-live-01', 2, [reading(t0 + 2000, 81)]), { qos: 1 });
+    await eventually(() => charge.messages.filter((m) => m.type !== 'snapshot').length >= 3);
+    await eventually(() => nurse.messages.some((m) => m.type === 'vitals' && m.reading.hr === 81));
+    assert.deepEqual([...nurse.patientsSeen()], ['patient-1']);
+    assert.deepEqual([...charge.patientsSeen()].sort(), ['patient-1', 'patient-2']);
+    const alarm = charge.messages.find((m) => m.type === 'alarm');
+    assert.equal(alarm?.type === 'alarm' && alarm.event.rule, 'spo2-low');
+    nurse.ws.close();
+    charge.ws.close();
+  });
+
+  test('a backlog replayed by the outbox does not move the dashboard back in time', async () => {
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    await eventually(() => nurse.messages.length >= 1);
+    await gw1.publishAsync(topicFor('gw-live-01', 'vitals'), vitals('gw-live-01', 3, [reading(t0 - 60_000, 60)]), { qos: 1 });
+    await gw1.publishAsync(topicFor('gw-live-01', 'vitals'), vitals('gw-live-01', 4, [reading(t0 + 3000, 82)]), { qos: 1 });
+    await eventually(() => nurse.messages.some((m) => m.type === 'vitals' && m.reading.hr === 82));
+    assert.equal(nurse.messages.filter((m) => m.type === 'vitals' && m.reading.hr === 60).length, 0);
+    nurse.ws.close();
+  });
+
+  test('gateway presence goes out to allowed viewers when a gateway disconnects', async () => {
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    await eventually(() => nurse.messages.length >= 1);
+    await gw2.endAsync();
+    await gw1.endAsync();
+    await eventually(() => nurse.messages.some((m) => m.type === 'gateway' && m.state === 'offline'));
+    const presence = nurse.messages.filter((m) => m.type === 'gateway');
+    assert.deepEqual(
+      presence.map((m) => m.patient.patientId),
+      ['patient-1'],
+    );
+    nurse.ws.close();
+  });
+
+  test('the history API answers only for patients the viewer may see', async () => {
+    await eventually(() => h.relay.parts.spool.depth() === 0);
+    const get = (token: string, patientId: string) =>
+      fetch(`${h.relay.httpUrl}/api/v1/patients/${patientId}/readings?from=${t0 - 3600_000}&to=${t0 + 3600_000}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const own = await get(nurseToken, 'patient-1');
+    assert.equal(own.status, 200);
+    const body = (await own.json()) as { readings: Array<{ hr: number }> };
+    assert.ok(body.readings.length >= 2);
+    assert.equal((await get(nurseToken, 'patient-2')).status, 404);
+    assert.equal((await get(chargeToken, 'patient-2')).status, 200);
+    assert.equal((await get('bogus', 'patient-1')).status, 401);
+    assert.equal((await get(h.relay.adminToken, 'patient-1')).status, 401, 'the admin token is not a viewer token');
+  });
+});
