@@ -105,6 +105,8 @@ export class Max30102Driver implements Sensor {
   private retryTimer: Timer | undefined;
   private unwatch: (() => void) | undefined;
   private failures = 0;
+  /** The cause the current fault was raised for, without the attempt count. */
+  private faultCause: string | undefined;
   private configured = false;
   private lastDataAt = 0;
   private nextLostBefore = 0;
@@ -197,10 +199,11 @@ export class Max30102Driver implements Sensor {
         if (gap > 0) this.lose(gap);
       }
       this.configured = true;
-      this.failures = 0;
+      // `failures` is reset only by a successful FIFO read: a chip that configures fine and then
+      // fails every read is still a fault.
       this.lastDataAt = this.clock.now();
-      if (this.st.state === 'fault') this.setState('starting', `recovered from: ${this.st.cause ?? 'fault'}`);
-      else this.st.cause = undefined;
+      // A fault stands until samples flow again (see service), so a chip that configures but cannot be read does not flap.
+      if (this.st.state !== 'fault') this.st.cause = undefined;
       this.schedulePoll(gen);
     } catch (err) {
       if (gen === this.generation) this.fail(err, gen);
@@ -211,7 +214,18 @@ export class Max30102Driver implements Sensor {
 
   private async bringUp(): Promise<void> {
     const a = this.address;
-    const partId = await this.op(REG.PART_ID, () => this.bus.readByte(a, REG.PART_ID));
+    let partId: number;
+    try {
+      partId = await this.op(REG.PART_ID, () => this.bus.readByte(a, REG.PART_ID));
+    } catch (err) {
+      if (err instanceof I2cError && err.failure === 'NACK') {
+        throw new SensorFaultError(
+          `wrong or missing sensor: nothing answers at address ${hex(a)} (NACK); check the wiring and power`,
+          true,
+        );
+      }
+      throw err;
+    }
     if (partId !== PART_ID_VALUE) {
       throw new SensorFaultError(
         `wrong or missing sensor: PART_ID ${hex(partId)} at address ${hex(a)} (a MAX30102 reads ${hex(PART_ID_VALUE)})`,
@@ -314,16 +328,24 @@ export class Max30102Driver implements Sensor {
     }
     const batch = await this.readFifo(available);
     if (gen !== this.generation) return;
-    this.lastDataAt = now;
     if (this.nextLostBefore > 0) {
       batch[0]!.lostBefore = this.nextLostBefore;
       this.nextLostBefore = 0;
     }
     if (ovf > 0) {
       // OVF_COUNTER counts samples dropped after the FIFO filled: the gap follows this batch.
+      // It saturates at 31; past that, the time since the last drain tells how many were made.
+      const produced = Math.round(((now - this.lastDataAt) * this.sampleRateHz) / 1000);
+      const lost = ovf === PTR_MASK ? Math.max(ovf, produced - available) : ovf;
       this.st.overflows++;
-      this.lose(ovf);
+      this.lose(lost);
       this.emitState();
+    }
+    this.lastDataAt = now;
+    this.failures = 0;
+    if (this.st.state === 'fault') {
+      this.faultCause = undefined;
+      this.setState('starting', `recovered from: ${this.st.cause ?? 'fault'}`);
     }
     for (const s of batch) {
       if (this.stepIn === undefined) break;
@@ -422,7 +444,8 @@ export class Max30102Driver implements Sensor {
     const persistent = err instanceof SensorFaultError && err.persistent;
     let delay: number;
     if (persistent || this.failures >= this.recovery.attempts) {
-      if (this.st.state !== 'fault' || this.st.cause !== cause) {
+      if (this.st.state !== 'fault' || this.faultCause !== cause) {
+        this.faultCause = cause;
         this.log('error', `sensor fault: ${cause}`);
         this.setState('fault', persistent ? cause : `${cause} (${this.failures} attempts)`);
       }

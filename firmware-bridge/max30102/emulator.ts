@@ -332,15 +332,23 @@ export class Max30102Emulator implements I2CBus {
     const due = Math.floor((this.clock.now() - this.anchorMs) / period) - this.produced;
     if (due <= 0) return;
     const { rollover } = decodeFifoConfig(this.regs[REG.FIFO_CONFIG]!);
-    // Only the last FIFO_DEPTH + 1 samples can matter; older ones are lost either way.
-    const skip = Math.max(0, due - (FIFO_DEPTH + 1));
-    for (let k = 0; k < due; k++) {
-      const index = this.produced + k;
-      if (k < skip) {
-        this.push(undefined, rollover);
-        continue;
+    const at = (index: number) => (this.anchorMs + (index + 1) * period - this.sourceStartMs) / 1000;
+    if (rollover) {
+      // Rollover keeps the newest samples: only the last FIFO_DEPTH + 1 can survive, the older ones are overwritten anyway.
+      const skip = Math.max(0, due - (FIFO_DEPTH + 1));
+      for (let k = 0; k < due; k++) this.push(k < skip ? undefined : at(this.produced + k), true);
+    } else {
+      // Rollover off keeps the oldest: once full, every later sample is only counted as lost.
+      for (let k = 0; k < due; k++) {
+        if (!this.faults.stuckFifo && this.unread() === FIFO_DEPTH) {
+          const lost = due - k;
+          this.stats.samplesProduced += lost;
+          this.stats.samplesLost += lost;
+          this.regs[REG.OVF_COUNTER] = Math.min(PTR_MASK, this.regs[REG.OVF_COUNTER]! + lost);
+          break;
+        }
+        this.push(at(this.produced + k), false);
       }
-      this.push((this.anchorMs + (index + 1) * period - this.sourceStartMs) / 1000, rollover);
     }
     this.produced += due;
   }
