@@ -108,11 +108,19 @@ export interface Beats {
   readonly amps: Float64Array;
   /** Integer index of each peak. */
   readonly index: Int32Array;
+  /** Index of the trough each beat rose from (its foot). */
+  readonly foot: Int32Array;
   count: number;
 }
 
 export function allocBeats(capacity: number): Beats {
-  return { times: new Float64Array(capacity), amps: new Float64Array(capacity), index: new Int32Array(capacity), count: 0 };
+  return {
+    times: new Float64Array(capacity),
+    amps: new Float64Array(capacity),
+    index: new Int32Array(capacity),
+    foot: new Int32Array(capacity),
+    count: 0,
+  };
 }
 
 /**
@@ -125,9 +133,13 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
   const refractory = 0.55 * periodSamples;
   let count = 0;
   let trough = x[0]!;
+  let troughAt = 0;
   for (let i = 1; i + 1 < n; i++) {
     const v = x[i]!;
-    if (v < trough) trough = v;
+    if (v < trough) {
+      trough = v;
+      troughAt = i;
+    }
     if (!(v > x[i - 1]! && v >= x[i + 1]!)) continue;
     const t = i + parabolicOffset(x[i - 1]!, v, x[i + 1]!);
     const amp = v - trough;
@@ -137,6 +149,7 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
         out.index[count - 1] = i;
         out.amps[count - 1] = Math.max(amp, out.amps[count - 1]!);
         trough = v;
+        troughAt = i;
       }
       continue;
     }
@@ -144,9 +157,11 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
     out.times[count] = t;
     out.index[count] = i;
     out.amps[count] = amp;
+    out.foot[count] = troughAt;
     count++;
     // Amplitudes are per beat: the next trough is searched from this peak on.
     trough = v;
+    troughAt = i;
   }
   if (count === 0) {
     out.count = 0;
@@ -160,10 +175,26 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
     out.times[kept] = out.times[b]!;
     out.index[kept] = out.index[b]!;
     out.amps[kept] = out.amps[b]!;
+    out.foot[kept] = out.foot[b]!;
     kept++;
   }
   out.count = kept;
   return kept;
+}
+
+/**
+ * Median rise time (foot to peak) over the period: a cardiac pulse rises in
+ * the first third of its cycle and decays slowly; a swing of the hand rises
+ * and falls alike (about one half). Beats whose foot is the window start are
+ * skipped.
+ */
+export function riseShare(beats: Beats, periodSamples: number, scratch: Float64Array): number {
+  let m = 0;
+  for (let b = 0; b < beats.count; b++) {
+    if (beats.foot[b]! <= 0) continue;
+    scratch[m++] = beats.index[b]! - beats.foot[b]!;
+  }
+  return m > 0 ? median(scratch, m) / periodSamples : Number.NaN;
 }
 
 export interface Rhythm {

@@ -12,7 +12,16 @@
  * Per second: rhythm, beats, R and quality over the last window.
  */
 import type { QualityReason } from '../../protocol/schemas.ts';
-import { allocBeats, detectBeats, dominantPeriod, median, resolveAlternans, rhythmFromBeats, templateCorrelation } from './beats.ts';
+import {
+  allocBeats,
+  detectBeats,
+  dominantPeriod,
+  median,
+  resolveAlternans,
+  rhythmFromBeats,
+  riseShare,
+  templateCorrelation,
+} from './beats.ts';
 import { type Calibration, getCalibration, spo2FromRatio } from './calibrations.ts';
 import { Biquad, Ring } from './filters.ts';
 import { assessQuality, QUALITY, type WindowFeatures } from './quality.ts';
@@ -36,6 +45,8 @@ export interface PipelineOptions {
   calibration?: string | Calibration;
   /** ADC full scale in counts; default 2^18 − 1 (MAX30102: 18-bit, datasheet "SpO2 ADC resolution"). */
   fullScale?: number;
+  /** Diagnostics: called with each window's quality features (benchmarks, tuning). */
+  onFeatures?: (t: number, features: Readonly<WindowFeatures>) => void;
 }
 
 export const MAX30102_FULL_SCALE = 0x3ffff;
@@ -128,6 +139,7 @@ export class VitalsPipeline {
   readonly rateHz: number;
   readonly calibration: Calibration;
   readonly fullScale: number;
+  private readonly onFeatures: PipelineOptions['onFeatures'];
   private readonly red: Channel;
   private readonly ir: Channel;
   private inputCount = 0;
@@ -143,6 +155,11 @@ export class VitalsPipeline {
   private readonly beats = allocBeats(64);
   private readonly scratch = new Float64Array(WIN);
   private readonly template = new Float64Array(2 * FS + 4);
+  /** Pulse amplitude of recent trusted windows: motion and pulse loss show as sudden departures from it. */
+  private trustedAmp = Number.NaN;
+  private untrustedSeconds = 0;
+  private candidateAmp = 0;
+  private candidateCount = 0;
 
   constructor(opts: PipelineOptions) {
     if (!(Number.isFinite(opts.rateHz) && opts.rateHz >= 10 && opts.rateHz <= 4000)) {
@@ -151,6 +168,7 @@ export class VitalsPipeline {
     this.rateHz = opts.rateHz;
     this.calibration = typeof opts.calibration === 'object' ? opts.calibration : getCalibration(opts.calibration);
     this.fullScale = opts.fullScale ?? MAX30102_FULL_SCALE;
+    this.onFeatures = opts.onFeatures;
     this.red = new Channel(opts.rateHz);
     this.ir = new Channel(opts.rateHz);
     this.outStep = opts.rateHz / FS;
@@ -183,6 +201,37 @@ export class VitalsPipeline {
     return estimate;
   }
 
+  /**
+   * Follow the pulse amplitude of good, still windows (time constant ~10 s).
+   * The first value is only adopted after five good windows in a row agree
+   * on it within ±30 %, so that motion at switch-on is not learnt as the
+   * pulse. After two minutes without a good window, start again: a new
+   * placement or a real change in perfusion must not be flagged forever.
+   */
+  private learnAmplitude(sqi: number, amp: number, reasons: readonly QualityReason[]): void {
+    const good = sqi >= 0.8 && amp > 0 && !reasons.includes('motion') && !reasons.includes('low-perfusion');
+    if (Number.isNaN(this.trustedAmp)) {
+      const agrees = good && this.candidateAmp > 0 && amp > 0.7 * this.candidateAmp && amp < 1.4 * this.candidateAmp;
+      if (!good) this.candidateCount = 0;
+      else if (!agrees) {
+        this.candidateAmp = amp;
+        this.candidateCount = 1;
+      } else {
+        this.candidateAmp = 0.7 * this.candidateAmp + 0.3 * amp;
+        if (++this.candidateCount >= 5) this.trustedAmp = this.candidateAmp;
+      }
+      return;
+    }
+    if (good) {
+      this.trustedAmp = 0.9 * this.trustedAmp + 0.1 * amp;
+      this.untrustedSeconds = 0;
+    } else if (++this.untrustedSeconds > 120) {
+      this.trustedAmp = Number.NaN;
+      this.candidateCount = 0;
+      this.untrustedSeconds = 0;
+    }
+  }
+
   /** An estimate over whatever is buffered now (for the end of a short recording). */
   estimate(): VitalsEstimate {
     const t = Math.round((this.inputCount / this.rateHz) * 1000) / 1000;
@@ -206,6 +255,8 @@ export class VitalsPipeline {
     let template = 0;
     let amp = Number.NaN;
     let pulseLost = true;
+    let spread = Number.NaN;
+    let rise = Number.NaN;
     if (period) {
       const count = detectBeats(x, n, period.lag, this.beats, this.scratch);
       const rhythm = rhythmFromBeats(this.beats, 0, this.scratch);
@@ -216,8 +267,21 @@ export class VitalsPipeline {
       template = templateCorrelation(x, n, this.beats, period.lag, this.template);
       for (let b = 0; b < count; b++) this.scratch[b] = this.beats.amps[b]!;
       amp = median(this.scratch, count);
+      // Mean absolute deviation of the beat amplitudes, relative: a pulse train is steady, motion is not.
+      let dev = 0;
+      for (let b = 0; b < count; b++) dev += Math.abs(this.beats.amps[b]! - amp);
+      spread = count > 0 && amp > 0 ? dev / count / amp : Number.NaN;
+      rise = riseShare(this.beats, period.lag, this.scratch);
       // A pulse that stopped within the window must not keep its old rate on screen.
       pulseLost = count === 0 || n - 1 - this.beats.times[count - 1]! > Math.max(2.2 * period.lag, 1.5 * FS);
+      // The last 1.5 periods barely move: the pulse faded out even if an edge still passed for a beat.
+      let recentLo = Number.POSITIVE_INFINITY;
+      let recentHi = Number.NEGATIVE_INFINITY;
+      for (let i = Math.max(0, n - Math.round(1.5 * period.lag)); i < n; i++) {
+        if (x[i]! < recentLo) recentLo = x[i]!;
+        if (x[i]! > recentHi) recentHi = x[i]!;
+      }
+      if (recentHi - recentLo < 0.3 * amp) pulseLost = true;
     }
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
@@ -244,8 +308,14 @@ export class VitalsPipeline {
       channelCorrelation: ratio ? ratio.correlation : Number.NaN,
       rateAmbiguous: period?.ambiguous === true,
       pulseLost,
+      amplitudeRatio: amp / this.trustedAmp,
+      excursionRatio: (hi - lo) / this.trustedAmp,
+      amplitudeSpread: spread,
+      riseShare: rise,
     };
     const sqi = assessQuality(features, reasons);
+    this.onFeatures?.(t, features);
+    this.learnAmplitude(sqi, amp, reasons);
     const hrOk = sqi >= QUALITY.hrMinSqi && Number.isFinite(beatRate);
     let spo2: number | null = null;
     let r: number | null = null;

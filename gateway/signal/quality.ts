@@ -31,6 +31,14 @@ export interface WindowFeatures {
   rateAmbiguous: boolean;
   /** No beat in the last ~2 periods: the pulse stopped (or the finger left) inside the window. */
   pulseLost: boolean;
+  /** Median beat amplitude over that of recent trusted windows (NaN before any). */
+  amplitudeRatio: number;
+  /** Peak-to-peak excursion of the window over the trusted beat amplitude (NaN before any). */
+  excursionRatio: number;
+  /** Mean absolute deviation of beat amplitudes over their median. */
+  amplitudeSpread: number;
+  /** Median foot-to-peak time over the period (cardiac ≈ 0.15–0.35, a sinusoidal swing ≈ 0.5). */
+  riseShare: number;
 }
 
 export const QUALITY = {
@@ -45,23 +53,89 @@ export const QUALITY = {
   /** No finger: raw DC under this share of full scale and no pulse. */
   noFingerDcFraction: 0.02,
   maxClippedFraction: 0.01,
+  /** Beats this many times larger than the recent trusted pulse are motion. */
+  maxAmplitudeRatio: 2.5,
+  /** A window swinging this many trusted pulse amplitudes peak to peak is motion. */
+  maxExcursionRatio: 4,
 } as const;
 
 const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
 
+/**
+ * The window features the quality model weighs, transformed so that each is
+ * roughly linear in log-odds. Missing features (one channel, no trusted
+ * amplitude yet) take the value a clean window would have, so they neither
+ * raise nor sink the index.
+ */
+export function sqiFeatureVector(f: WindowFeatures, out: Float64Array = new Float64Array(SQI_FEATURES.length)): Float64Array {
+  const finite = (v: number, fallback: number) => (Number.isFinite(v) ? v : fallback);
+  out[0] = f.periodicity;
+  out[1] = f.template;
+  out[2] = Math.min(0.5, finite(f.rateDisagreement, 0.5));
+  out[3] = f.regularity;
+  out[4] = Math.log(Math.min(50, Math.max(1, finite(f.motionIndex, 50))));
+  out[5] = Math.log(Math.min(50, Math.max(0.5, finite(f.excursionRatio, 1.4))));
+  out[6] = Math.abs(Math.log(Math.min(50, Math.max(0.02, finite(f.amplitudeRatio, 1)))));
+  out[7] = Math.log(finite(f.amplitudeSpread, 2) + 0.02);
+  out[8] = finite(f.channelCorrelation, 1);
+  out[9] = f.rateAmbiguous ? 1 : 0;
+  out[10] = Math.min(0.7, finite(f.riseShare, 0.5));
+  return out;
+}
+
+export const SQI_FEATURES = [
+  'periodicity',
+  'template',
+  'rateDisagreement',
+  'regularity',
+  'ln motionIndex',
+  'ln excursionRatio',
+  '|ln amplitudeRatio|',
+  'ln amplitudeSpread',
+  'channelCorrelation',
+  'rateAmbiguous',
+  'riseShare',
+] as const;
+
+/**
+ * Logistic model of P(clean window | features), fitted by
+ * `npx tsx test/bench/lib/fit-sqi.ts --data ../shared/data` on the tuning
+ * recordings only (Welltory tuning subjects and unlabelled alsementsov files,
+ * clean against injected corruption, classes weighted equally).
+ */
+export const SQI_MODEL = {
+  bias: -24.953,
+  weights: [0.0, 11.543, 0.0, 2.161, 0.0, -0.861, -1.401, -0.525, 14.348, -0.241, -0.996],
+} as const;
+
+const vector = new Float64Array(SQI_FEATURES.length);
+
 export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): number {
-  const pulse = clamp01(0.5 * f.periodicity + 0.5 * f.template);
-  const agree = Number.isNaN(f.rateDisagreement) ? 0 : clamp01(1 - (f.rateDisagreement - 0.05) / 0.15);
-  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5);
+  sqiFeatureVector(f, vector);
+  let z = SQI_MODEL.bias;
+  for (let i = 0; i < vector.length; i++) z += SQI_MODEL.weights[i]! * vector[i]!;
+  const model = 1 / (1 + Math.exp(-z));
+  // Hard gates: each of these alone means no number, whatever the model says.
   const unclipped = f.clippedFraction > QUALITY.maxClippedFraction ? 0 : 1;
   const perfused = Number.isNaN(f.perfusionIndex) ? 0 : clamp01(f.perfusionIndex / QUALITY.minPerfusionIndex);
-  const regular = (0.6 + 0.4 * clamp01(f.regularity)) * (f.rateAmbiguous ? 0.5 : 1);
-  const sqi = f.pulseLost ? 0 : clamp01(pulse * agree * still * unclipped * perfused * regular);
+  // A pulse that shrank to a fraction of itself within seconds is lost, not weak.
+  const present = Number.isNaN(f.amplitudeRatio) ? 1 : clamp01((f.amplitudeRatio - 0.15) / 0.15);
+  // The two rhythm estimators must agree and the rate must not be ambiguous: these guard the number itself.
+  const agree = Number.isNaN(f.rateDisagreement) ? 0 : clamp01(1 - (f.rateDisagreement - 0.05) / 0.15);
+  const unambiguous = f.rateAmbiguous ? 0.5 : 1;
+  // Motion: the window swings far beyond its own beats, or beyond the pulse seen a moment ago.
+  const jump = Number.isFinite(f.amplitudeRatio) ? clamp01(1 - (f.amplitudeRatio - QUALITY.maxAmplitudeRatio) / 1.5) : 1;
+  const swing = Number.isFinite(f.excursionRatio) ? clamp01(1 - (f.excursionRatio - QUALITY.maxExcursionRatio) / 2) : 1;
+  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing;
+  const sqi = f.pulseLost ? 0 : clamp01(model * agree * unambiguous * still * unclipped * perfused * present);
 
-  if (f.clippedFraction > QUALITY.maxClippedFraction) reasons.push('clipping');
+  // Reasons: what a technician can act on, by simple rules on the same features.
+  const pulse = 0.5 * f.periodicity + 0.5 * f.template;
+  const moving = still < 1;
+  if (!unclipped) reasons.push('clipping');
   else if (f.dcFraction < QUALITY.noFingerDcFraction && pulse < 0.5) reasons.push('no-finger');
-  if ((perfused < 1 || f.pulseLost) && unclipped) reasons.push('low-perfusion');
-  if (still < 1) reasons.push('motion');
+  if ((perfused < 1 || present < 1 || f.pulseLost) && unclipped) reasons.push('low-perfusion');
+  if (moving) reasons.push('motion');
   if ((f.regularity < 0.7 || f.rateAmbiguous) && pulse >= 0.5) reasons.push('irregular');
   if (!Number.isNaN(f.channelCorrelation) && f.channelCorrelation < QUALITY.spo2MinChannelCorrelation && pulse >= 0.5) {
     reasons.push('channel-disagreement');

@@ -18,7 +18,11 @@ import { rd117Stream } from './lib/rd117.ts';
 import { beatsFromRr, rateAt } from './lib/reference.ts';
 import { detectRPeaks } from './lib/rpeaks.ts';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' } } });
+const { values } = parseArgs({
+  options: { data: { type: 'string', default: '../shared/data' }, 'tuning-bases': { type: 'boolean', default: false } },
+});
+/** Run the corruption experiment on the tuning recordings instead (for adjusting thresholds without touching the reported set). */
+const tuningBases = values['tuning-bases'] === true;
 const root = values.data!;
 const started = performance.now();
 const out: string[] = [];
@@ -302,13 +306,15 @@ if (ox.length) {
 const al = alsementsov(root);
 const labelOf = (d: Dataset) => d.rec.meta.reference?.label ?? '';
 const cleanBases: { d: Dataset; truth: (t: number, windowS: number) => { hr: number; spo2: number } }[] = [];
+/** alsementsov files without a quality label, used for tuning only. */
+const ALSEMENTSOV_TUNING = /^(15-11-2019_17-45|16-10-2019_14-48|16-10-2019_11-55_spo97|18-10-2019_08-55_HR109|19-11-2019_11-12_pause)/;
 for (const d of wt) {
-  if (WELLTORY_TUNING.has(d.name) || saturated(d)) continue;
+  if (WELLTORY_TUNING.has(d.name) !== tuningBases || saturated(d)) continue;
   const beats = beatsFromRr(d.rec.meta.reference?.rrMs ?? [], WELLTORY_RR_OFFSET_S);
   cleanBases.push({ d, truth: (t, w) => ({ hr: rateAt(beats, t, w), spo2: Number.NaN }) });
 }
-for (const d of bi) cleanBases.push({ d, truth: (t, w) => ({ hr: rateAt(bidmcBeats, t, w), spo2: Number.NaN }) });
-for (const d of al.filter((x) => /^(good|superb)$/.test(labelOf(x)))) {
+if (!tuningBases) for (const d of bi) cleanBases.push({ d, truth: (t, w) => ({ hr: rateAt(bidmcBeats, t, w), spo2: Number.NaN }) });
+for (const d of al.filter((x) => (tuningBases ? ALSEMENTSOV_TUNING.test(x.name) : /^(good|superb)$/.test(labelOf(x))))) {
   // No reference device: the truth is each method's own output on the clean recording.
   const clean = runOurs(d);
   const byT = new Map(clean.map((e) => [e.t, e]));
@@ -386,7 +392,7 @@ for (const { d, truth } of cleanBases) {
 say('## Quality: corruption injected into good recordings');
 say();
 say(
-  `Bases: Welltory test subjects (not saturated), BIDMC 01, alsementsov good/superb files (${cleanBases.length} recordings). In each, 10 s spans from 15 s every 25 s are corrupted with one kind at a time (\`test/bench/lib/corrupt.ts\`): motion swings 5–10× the pulse at 0.2–3 Hz; spikes 5–15× the pulse about twice a second; band-limited (0.5–5 Hz) noise at 0 dB against the band-passed pulse; gain into the ADC's full scale until 70 % of the span is clipped; the pulse replaced by the 6-s baseline. Windows whose 8 s hold no corruption are "clean", those at least half corrupted are "corrupted". Wrong numbers count every value whose window touches a span: HR more than 10 bpm from the reference (chest strap, ECG, or for alsementsov the method's own output on the clean file), SpO2 more than 4 points from the clean output, and any value at all once the pulse has been gone for the last 3 s of the window.`,
+  `Bases: ${tuningBases ? 'TUNING SET (Welltory tuning subjects, unlabelled alsementsov files)' : 'Welltory test subjects (not saturated), BIDMC 01, alsementsov good/superb files'} (${cleanBases.length} recordings). In each, 10 s spans from 15 s every 25 s are corrupted with one kind at a time (\`test/bench/lib/corrupt.ts\`): motion swings 5–10× the pulse at 0.2–3 Hz; spikes 5–15× the pulse about twice a second; band-limited (0.5–5 Hz) noise at 0 dB against the band-passed pulse; gain into the ADC's full scale until 70 % of the span is clipped; the pulse replaced by the 6-s baseline. Windows whose 8 s hold no corruption are "clean", those at least half corrupted are "corrupted". Wrong numbers count every value whose window touches a span: HR more than 10 bpm from the reference (chest strap, ECG, or for alsementsov the method's own output on the clean file), SpO2 more than 4 points from the clean output, and any value at all once the pulse has been gone for the last 3 s of the window.`,
 );
 say();
 const allBad = CORRUPTIONS.flatMap((k) => sqiBad[k]);
