@@ -216,6 +216,7 @@ export class Outbox {
   private recoveredFromCorruption = false;
   private movedAsideTo: string | undefined;
   private closed = false;
+  private readonly listeners = new Set<(kind: OutboxKind) => void>();
 
   static open(opts: OutboxOptions): Outbox {
     return new Outbox(opts);
@@ -358,6 +359,20 @@ export class Outbox {
     }
     this.store(rows, quality === 'synced');
     this.enforceBudget();
+    for (const listener of this.listeners) {
+      try {
+        listener(kind);
+      } catch (error) {
+        // The message is committed; a listener's failure must not look like an enqueue failure.
+        this.log.error({ err: error }, 'outbox: enqueue listener failed');
+      }
+    }
+  }
+
+  /** Calls `listener` after every committed enqueue (the uplink sends at once instead of polling). */
+  onEnqueued(listener: (kind: OutboxKind) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Inserts rows and advances their seq counters in one transaction; frees space and retries on a full disk. */
