@@ -24,7 +24,8 @@ export interface Period {
  * Dominant pulse period of x[0..n) by normalised autocorrelation. Prefers the
  * shortest lag whose correlation is within 20 % of the best one when the best
  * is a multiple of it, so a run of similar beats never reads as half rate.
- * `acf` must hold at least fs·60/MIN_BPM + 2 values.
+ * `acf` must hold at least fs·60/MIN_BPM + 2 values. Cost grows with n·fs:
+ * callers decimate to ~25 Hz first (the lag is refined by interpolation).
  */
 export function dominantPeriod(x: Float64Array, n: number, fs: number, acf: Float64Array): Period | null {
   const kMin = Math.max(2, Math.floor((fs * 60) / MAX_BPM));
@@ -83,16 +84,18 @@ export function resolveAlternans(
   beats: Beats,
   scratch: Float64Array,
   fs: number,
+  acfStep = 1,
 ): Period {
-  const half = period.lag / 2;
-  if (half < (fs * 60) / MAX_BPM) return period;
+  if (period.lag / 2 < (fs * 60) / MAX_BPM) return period;
+  // `acf` may be computed on x decimated by `acfStep`; its lags are in those units.
+  const half = period.lag / 2 / acfStep;
   let best = -1;
   for (let k = Math.max(2, Math.floor(half * 0.85)); k <= Math.ceil(half * 1.15) && k + 1 < acf.length; k++) {
     if (acf[k]! > acf[k - 1]! && acf[k]! >= acf[k + 1]! && (best < 0 || acf[k]! > acf[best]!)) best = k;
   }
   // A smooth pulse has its acf minimum near half the period, not a peak.
   if (best < 0 || acf[best]! < -0.15) return period;
-  const lag = best + parabolicOffset(acf[best - 1]!, acf[best]!, acf[best + 1]!);
+  const lag = (best + parabolicOffset(acf[best - 1]!, acf[best]!, acf[best + 1]!)) * acfStep;
   // The small beats of an alternating train can be a fifth of the large ones.
   detectBeats(x, n, lag, beats, scratch, 0.15);
   const rhythm = rhythmFromBeats(beats, 0, scratch);
