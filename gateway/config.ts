@@ -35,13 +35,22 @@ export const GatewayConfigSchema = T.Object(
       { limitsFile: T.Optional(T.String({ minLength: 1, description: 'per-patient limits document (docs/ALARMS.md)' })) },
       { additionalProperties: false, default: {} },
     ),
+    clock: T.Object(
+      {
+        assumeSynced: T.Boolean({
+          default: false,
+          description: 'trust the wall clock without systemd-timesyncd (a Pi with an RTC, or disciplined by other means)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], { default: 'info' }),
   },
   { additionalProperties: false },
 );
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
-const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, strictTypes: false });
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: false, strict: true, strictTypes: false });
 const check = ajv.compile(GatewayConfigSchema);
 
 export class ConfigError extends Error {
@@ -61,6 +70,7 @@ const ENV_KEYS: Record<string, string[]> = {
   VIGIL_SCENARIO_FILE: ['sensor', 'scenarioFile'],
   VIGIL_CALIBRATION: ['signal', 'calibration'],
   VIGIL_LIMITS_FILE: ['alarms', 'limitsFile'],
+  VIGIL_ASSUME_CLOCK_SYNCED: ['clock', 'assumeSynced'],
   VIGIL_LOG_LEVEL: ['logLevel'],
 };
 
