@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { RelayConfig } from './relay.ts';
+import { HistoryStoreConfigSchema } from './store/config.ts';
 
 const Port = T.Integer({ minimum: 0, maximum: 65535 });
 
@@ -22,7 +23,8 @@ export const RelayConfigSchema = T.Object(
     tls: T.Optional(
       T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, { additionalProperties: false }),
     ),
-    store: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'history store settings, passed to createHistoryStore' })),
+    /** InfluxDB or embedded SQLite (cloud-relay/store/config.ts); absent: embedded SQLite in dataDir. */
+    store: T.Optional(HistoryStoreConfigSchema),
     logLevel: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('silent')], {
       default: 'info',
     }),
@@ -87,6 +89,15 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: Parse }> = {
   VIGIL_TLS_KEY_FILE: { path: ['tls', 'keyFile'], parse: str },
   VIGIL_LOG_LEVEL: { path: ['logLevel'], parse: str },
   VIGIL_DASHBOARD_DIR: { path: ['dashboardDir'], parse: str },
+  VIGIL_INFLUX_URL: { path: ['store', 'influxdb', 'url'], parse: str },
+  VIGIL_INFLUX_DATABASE: { path: ['store', 'influxdb', 'database'], parse: str },
+  VIGIL_INFLUX_WRITE_API: { path: ['store', 'influxdb', 'writeApi'], parse: str },
+  VIGIL_INFLUX_TOKEN: { path: ['store', 'influxdb', 'token'], parse: str },
+  VIGIL_INFLUX_USERNAME: { path: ['store', 'influxdb', 'username'], parse: str },
+  VIGIL_INFLUX_PASSWORD: { path: ['store', 'influxdb', 'password'], parse: str },
+  VIGIL_INFLUX_ORG: { path: ['store', 'influxdb', 'org'], parse: str },
+  VIGIL_INFLUX_BUCKET: { path: ['store', 'influxdb', 'bucket'], parse: str },
+  VIGIL_SQLITE_PATH: { path: ['store', 'sqlite', 'path'], parse: str },
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -138,6 +149,5 @@ export function loadRelayConfig(opts: { file?: string; env?: NodeJS.ProcessEnv }
 
 /** The file config as startRelay's input. */
 export function toRelayConfig(config: RelayFileConfig): RelayConfig {
-  const { store, ...rest } = config;
-  return { ...rest, ...(store ? { store: store as RelayConfig['store'] } : {}) } as RelayConfig;
+  return config as RelayConfig;
 }

@@ -25,6 +25,13 @@ test('the environment overrides the file', () => {
   assert.equal(toRelayConfig(config).limits?.maxPacketBytes, 65536);
 });
 
+test('InfluxDB is configured from the environment', () => {
+  const config = loadRelayConfig({
+    env: { VIGIL_INFLUX_URL: 'http://influx:8086', VIGIL_INFLUX_DATABASE: 'vigil', VIGIL_INFLUX_WRITE_API: 'v1' },
+  });
+  assert.deepEqual(config.store, { influxdb: { url: 'http://influx:8086', database: 'vigil', writeApi: 'v1' } });
+});
+
 test('errors name the bad key', () => {
   const file = join(dir, 'bad.json');
   const cases: Array<[unknown, Record<string, string>, RegExp]> = [
@@ -33,6 +40,11 @@ test('errors name the bad key', () => {
     [{}, { VIGIL_MQTT_PORT: 'eighty' }, /VIGIL_MQTT_PORT/],
     [{ mqttTlsPort: 8883 }, {}, /mqttTlsPort: needs tls/],
     [{ logLevel: 'loud' }, {}, /logLevel/],
+    [
+      { store: { influxdb: { url: 'http://influx:8086', database: 'vigil', retentionPolcy: 'x' } } },
+      {},
+      /store.influxdb.*unknown key "retentionPolcy"/,
+    ],
   ];
   for (const [content, env, message] of cases) {
     writeFileSync(file, JSON.stringify(content));
