@@ -48,15 +48,18 @@ export const CALIBRATIONS: Readonly<Record<string, Calibration>> = Object.freeze
   maxm86161: {
     name: 'maxm86161',
     version: '1',
-    // Least squares fit of the per-file R (this module's estimator) against the
-    // reference SpO2 in the 39 OxiWear proto1 recordings (MAXM86161 EVK, finger,
-    // SpO2 70–98 %). Refit and leave-one-out figures: `npm run bench:accuracy`.
-    source: 'fitted on OxiWear proto1 (aarusso/OxiWear @78aa9f5), see docs/SIGNAL.md',
+    // Least-squares line through the per-recording R (this module's
+    // estimator, median of the per-second values) against the reference
+    // SpO2 of the OxiWear proto1 recordings (MAXM86161 EVK on a finger,
+    // hypoxia 70–98 %, 33 of 39 files gave an R). Leave-one-out accuracy and
+    // the refit: `npm run bench:accuracy` (docs/SIGNAL.md). Valid over the R
+    // seen (0.425–1.198) widened by a quarter of that span on each side.
+    source: 'least squares on OxiWear proto1 (github.com/aarusso/OxiWear @78aa9f5), 33 recordings',
     a: 0,
-    b: -30,
-    c: 118,
-    rMin: 0.2,
-    rMax: 1.8,
+    b: -35.041,
+    c: 111.988,
+    rMin: 0.232,
+    rMax: 1.391,
   },
 });
 

@@ -1,8 +1,9 @@
 /**
  * Ratio of ratios from band-passed absorbance. Because the pipeline works on
  * −ln(raw), the band-passed signal is already AC/DC for each wavelength, so
- * R = (ACred/DCred)/(ACir/DCir) is the ratio of the two RMS amplitudes over
- * the window. The red/IR correlation says whether both channels see the same
+ * R = (ACred/DCred)/(ACir/DCir) is the least-squares slope of red on IR over
+ * the window (noise on the red channel alone does not bias it, unlike a ratio
+ * of RMS amplitudes). The red/IR correlation says whether both channels see the same
  * pulse; when they do not (motion, venous pulsation, ambient light on one
  * LED), R is meaningless and the caller must not turn it into SpO2.
  */
@@ -32,5 +33,5 @@ export function ratioOfRatios(red: Float64Array, ir: Float64Array, n: number): R
     sri += a * b;
   }
   if (!(sii > 0 && srr > 0)) return { r: Number.NaN, correlation: 0 };
-  return { r: Math.sqrt(srr / sii), correlation: sri / Math.sqrt(srr * sii) };
+  return { r: sri / sii, correlation: sri / Math.sqrt(srr * sii) };
 }

@@ -272,7 +272,7 @@ if (ox.length) {
     rows.flatMap((x) => (x.r === null ? [] : [{ r: x.r, spo2: x.ref }])),
   );
   say(
-    `Each file's R is the median over its per-second estimates (files last 2.6–6.7 s, so mostly one or two). For each file, a line SpO2 = b·R + c is fitted on the other ${rows.length - 1} and applied to it. Fit on all ${o.n} files (the shipped \`maxm86161\` curve): SpO2 = ${full.b.toFixed(3)}·R + ${full.c.toFixed(3)}, R range ${Math.min(...rows.flatMap((x) => (x.r === null ? [] : [x.r]))).toFixed(3)}–${Math.max(...rows.flatMap((x) => (x.r === null ? [] : [x.r]))).toFixed(3)}.`,
+    `Each file's R is the median over its per-second estimates (files last 2.6–6.7 s, so mostly one or two). For each file, a line SpO2 = b·R + c is fitted on the other ${rows.length - 1} and applied to it. Fit on all ${o.n} files (the shipped \`maxm86161\` curve): SpO2 = ${full.b.toFixed(3)}·R + ${full.c.toFixed(3)}, valid for R ${full.rMin.toFixed(3)}–${full.rMax.toFixed(3)}; R seen ${Math.min(...rows.flatMap((x) => (x.r === null ? [] : [x.r]))).toFixed(3)}–${Math.max(...rows.flatMap((x) => (x.r === null ? [] : [x.r]))).toFixed(3)}.`,
   );
   say();
   say(
