@@ -52,7 +52,11 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   }
 }
 
-export async function startMosquitto(opts: { port?: number; extraConfig?: string[] } = {}): Promise<Mosquitto> {
+/**
+ * `persistent`: keep sessions and queued QoS 1 messages across a restart
+ * (mosquitto writes its database on a clean shutdown).
+ */
+export async function startMosquitto(opts: { port?: number; persistent?: boolean; extraConfig?: string[] } = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-'));
   const port = opts.port ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
@@ -61,7 +65,7 @@ export async function startMosquitto(opts: { port?: number; extraConfig?: string
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence false',
+      ...(opts.persistent ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']),
       'log_dest none',
       // Let a backlog through without mosquitto's default in-flight cap of 20 slowing the test.
       'max_inflight_messages 0',
