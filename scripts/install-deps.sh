@@ -18,8 +18,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm ci when node_modules is absent or older than the lockfile.
+# npm dependencies at the lockfile's versions when node_modules is absent or
+# older than the lockfile. `npm install` rather than `npm ci`: the registry
+# mirror here lacks some platform builds of optional packages (biome's
+# non-Linux binaries), which `npm ci` treats as a lockfile mismatch.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "vigil: installing npm dependencies (native modules build from source)"
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
