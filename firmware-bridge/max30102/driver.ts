@@ -128,9 +128,9 @@ export class Max30102Driver implements Sensor {
     this.log = opts.log ?? (() => {});
     this.sampleRateHz = fifoRateHz(this.config);
     this.bytesPerSample = this.config.mode === 'hr' ? 3 : 6;
-    // Read often enough that the FIFO stays mostly empty: it then rides out a 50 ms event-loop
-    // stall at 400 samples/s (20 samples) without overflowing its 32 slots.
-    this.pollMs = this.config.pollIntervalMs ?? Math.min(100, Math.max(5, (8 / this.sampleRateHz) * 1000));
+    // Read every ~4 samples so the FIFO stays nearly empty: it then rides out a 50 ms event-loop
+    // stall at 400 samples/s (20 samples) plus timer jitter on a busy Pi within its 32 slots.
+    this.pollMs = this.config.pollIntervalMs ?? Math.min(50, Math.max(2, (4 / this.sampleRateHz) * 1000));
     this.stallMs = Math.max(500, ((3 * FIFO_DEPTH) / this.sampleRateHz) * 1000);
     this.ledRed = new LedController(opts.ledControl);
     this.ledIr = new LedController(opts.ledControl);
