@@ -290,10 +290,17 @@ export class VitalsPipeline {
     }
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
+    let energy = 0;
+    let curvature = 0;
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      energy += v * v;
+      if (i > 0 && i + 1 < n) {
+        const c = x[i + 1]! - 2 * v + x[i - 1]!;
+        curvature += c * c;
+      }
     }
     const acfRate = period ? (60 * FS) / period.lag : Number.NaN;
     const stats = primary.rawStats();
@@ -317,6 +324,7 @@ export class VitalsPipeline {
       excursionRatio: (hi - lo) / this.trustedAmp,
       amplitudeSpread: spread,
       riseShare: rise,
+      roughness: energy > 0 ? curvature / energy : Number.NaN,
     };
     const sqi = assessQuality(features, reasons);
     this.onFeatures?.(t, features);

@@ -39,6 +39,8 @@ export interface WindowFeatures {
   amplitudeSpread: number;
   /** Median foot-to-peak time over the period (cardiac ≈ 0.15–0.35, a sinusoidal swing ≈ 0.5). */
   riseShare: number;
+  /** Energy of the second difference over the energy: a pulse is smooth, in-band noise is rough. */
+  roughness: number;
 }
 
 export const QUALITY = {
@@ -80,6 +82,7 @@ export function sqiFeatureVector(f: WindowFeatures, out: Float64Array = new Floa
   out[8] = finite(f.channelCorrelation, 1);
   out[9] = f.rateAmbiguous ? 1 : 0;
   out[10] = Math.min(0.7, finite(f.riseShare, 0.5));
+  out[11] = Math.log(Math.max(1e-4, finite(f.roughness, 0.1)));
   return out;
 }
 
@@ -95,6 +98,7 @@ export const SQI_FEATURES = [
   'channelCorrelation',
   'rateAmbiguous',
   'riseShare',
+  'ln roughness',
 ] as const;
 
 /**
@@ -104,8 +108,8 @@ export const SQI_FEATURES = [
  * clean against injected corruption, classes weighted equally).
  */
 export const SQI_MODEL = {
-  bias: -24.953,
-  weights: [0.0, 11.543, 0.0, 2.161, 0.0, -0.861, -1.401, -0.525, 14.348, -0.241, -0.996],
+  bias: -30.442,
+  weights: [0.0, 8.051, 0.0, 3.268, -0.495, -0.416, -2.095, -0.598, 13.445, -0.973, -0.444, -1.786],
 } as const;
 
 const vector = new Float64Array(SQI_FEATURES.length);

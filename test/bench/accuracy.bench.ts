@@ -336,16 +336,27 @@ interface Tally {
   spo2Wrong: number;
 }
 const newTally = (): Tally => ({ hrOut: 0, hrWrong: 0, spo2Out: 0, spo2Wrong: 0 });
-const sqiClean: number[] = [];
-const sqiBad: Record<CorruptionKind, number[]> = { motion: [], spikes: [], 'noise-0dB': [], clipping: [], 'pulse-removed': [] };
-const tallies: Record<string, Record<CorruptionKind, Tally>> = {
-  ours: {} as Record<CorruptionKind, Tally>,
-  rd: {} as Record<CorruptionKind, Tally>,
-};
-for (const k of CORRUPTIONS) {
-  tallies.ours![k] = newTally();
-  tallies.rd![k] = newTally();
+type Group = 'contact' | 'camera';
+interface GroupStats {
+  sqiClean: number[];
+  sqiBad: Record<CorruptionKind, number[]>;
+  ours: Record<CorruptionKind, Tally>;
+  rd: Record<CorruptionKind, Tally>;
 }
+const newGroup = (): GroupStats => {
+  const g: GroupStats = {
+    sqiClean: [],
+    sqiBad: { motion: [], spikes: [], 'noise-0dB': [], clipping: [], 'pulse-removed': [] },
+    ours: {} as Record<CorruptionKind, Tally>,
+    rd: {} as Record<CorruptionKind, Tally>,
+  };
+  for (const k of CORRUPTIONS) {
+    g.ours[k] = newTally();
+    g.rd[k] = newTally();
+  }
+  return g;
+};
+const groups: Record<Group, GroupStats> = { contact: newGroup(), camera: newGroup() };
 let baseIndex = 0;
 for (const { d, truth } of cleanBases) {
   const seconds = (d.ir ?? d.red)!.length / d.rec.rateHz;
@@ -354,6 +365,8 @@ for (const { d, truth } of cleanBases) {
   const gain = d.ir && d.red ? 1 : countsGain((d.ir ?? d.red)!);
   const rdClean = d.red && d.ir ? runRd117(d) : [];
   const rdCleanByT = new Map(rdClean.map((e) => [e.t, e]));
+  // Welltory is a phone camera; the others are contact sensors on a finger (MAX30102, ICU pleth).
+  const g = groups[d.rec.meta.format === 'welltory-ppg' ? 'camera' : 'contact'];
   for (const kind of CORRUPTIONS) {
     const bad = corrupt(channels, d.rec.rateHz, spans, kind, d.fullScale, 1000 + baseIndex);
     const ir = d.ir ? bad[0] : undefined;
@@ -364,8 +377,8 @@ for (const { d, truth } of cleanBases) {
         const frac = overlap(spans, e.t - windowS, e.t);
         if (sqi && e.sqi !== undefined) {
           if (frac === 0) {
-            if (kind === 'motion') sqiClean.push(e.sqi);
-          } else if (frac >= 0.5) sqiBad[kind].push(e.sqi);
+            if (kind === 'motion') g.sqiClean.push(e.sqi);
+          } else if (frac >= 0.5) g.sqiBad[kind].push(e.sqi);
         }
         if (frac === 0) continue;
         // Pulse gone for the last 3 s of the window: any number is a wrong number.
@@ -383,9 +396,9 @@ for (const { d, truth } of cleanBases) {
         }
       }
     };
-    evaluate(runOurs(d, red, ir), OUR_WINDOW_S, tallies.ours![kind], undefined, true);
+    evaluate(runOurs(d, red, ir), OUR_WINDOW_S, g.ours[kind], undefined, true);
     const rd = runRd117(d, red, ir, gain);
-    evaluate(rd, RD117_WINDOW_S, tallies.rd![kind], d.red && d.ir ? (rdCleanByT as Map<number, MethodOut>) : undefined);
+    evaluate(rd, RD117_WINDOW_S, g.rd[kind], d.red && d.ir ? (rdCleanByT as Map<number, MethodOut>) : undefined);
   }
   baseIndex++;
 }
@@ -395,58 +408,49 @@ say(
   `Bases: ${tuningBases ? 'TUNING SET (Welltory tuning subjects, unlabelled alsementsov files)' : 'Welltory test subjects (not saturated), BIDMC 01, alsementsov good/superb files'} (${cleanBases.length} recordings). In each, 10 s spans from 15 s every 25 s are corrupted with one kind at a time (\`test/bench/lib/corrupt.ts\`): motion swings 5–10× the pulse at 0.2–3 Hz; spikes 5–15× the pulse about twice a second; band-limited (0.5–5 Hz) noise at 0 dB against the band-passed pulse; gain into the ADC's full scale until 70 % of the span is clipped; the pulse replaced by the 6-s baseline. Windows whose 8 s hold no corruption are "clean", those at least half corrupted are "corrupted". Wrong numbers count every value whose window touches a span: HR more than 10 bpm from the reference (chest strap, ECG, or for alsementsov the method's own output on the clean file), SpO2 more than 4 points from the clean output, and any value at all once the pulse has been gone for the last 3 s of the window.`,
 );
 say();
-const allBad = CORRUPTIONS.flatMap((k) => sqiBad[k]);
-say(
-  table(
-    [
-      'corruption',
-      'SQI AUC clean vs corrupted',
-      'ours HR values',
-      'ours HR > 10 bpm wrong',
-      'ours SpO2 values',
-      'ours SpO2 > 4 wrong',
-      'RD117 HR values',
-      'RD117 HR wrong',
-      'RD117 SpO2 values',
-      'RD117 SpO2 wrong',
-    ],
-    [
-      ...CORRUPTIONS.map((k) => {
-        const o = tallies.ours![k];
-        const r = tallies.rd![k];
-        return [
-          k,
-          fmt(auc(sqiClean, sqiBad[k]), 3),
-          o.hrOut,
-          pct(o.hrWrong / o.hrOut),
-          o.spo2Out,
-          pct(o.spo2Wrong / o.spo2Out),
-          r.hrOut,
-          pct(r.hrWrong / r.hrOut),
-          r.spo2Out,
-          pct(r.spo2Wrong / r.spo2Out),
-        ];
-      }),
-      (() => {
-        const sum = (m: 'ours' | 'rd', f: keyof Tally) => CORRUPTIONS.reduce((s, k) => s + tallies[m]![k][f], 0);
-        return [
-          '**all**',
-          fmt(auc(sqiClean, allBad), 3),
-          sum('ours', 'hrOut'),
-          pct(sum('ours', 'hrWrong') / sum('ours', 'hrOut')),
-          sum('ours', 'spo2Out'),
-          pct(sum('ours', 'spo2Wrong') / sum('ours', 'spo2Out')),
-          sum('rd', 'hrOut'),
-          pct(sum('rd', 'hrWrong') / sum('rd', 'hrOut')),
-          sum('rd', 'spo2Out'),
-          pct(sum('rd', 'spo2Wrong') / sum('rd', 'spo2Out')),
-        ];
-      })(),
-    ],
-  ),
-);
-say();
-say(`Clean windows: ${sqiClean.length}; corrupted windows: ${allBad.length}. RD117 has no quality index, so it has no AUC.`);
+function qualityTable(title: string, parts: GroupStats[]): void {
+  const clean = parts.flatMap((p) => p.sqiClean);
+  const bad = (k: CorruptionKind) => parts.flatMap((p) => p.sqiBad[k]);
+  const allBad = CORRUPTIONS.flatMap(bad);
+  const sum = (m: 'ours' | 'rd', k: CorruptionKind | 'all', f: keyof Tally) =>
+    parts.reduce((s, p) => s + (k === 'all' ? CORRUPTIONS.reduce((a, c) => a + p[m][c][f], 0) : p[m][k][f]), 0);
+  const row = (k: CorruptionKind | 'all') => [
+    k === 'all' ? '**all**' : k,
+    fmt(k === 'all' ? auc(clean, allBad) : auc(clean, bad(k)), 3),
+    sum('ours', k, 'hrOut'),
+    pct(sum('ours', k, 'hrWrong') / sum('ours', k, 'hrOut')),
+    sum('ours', k, 'spo2Out'),
+    pct(sum('ours', k, 'spo2Wrong') / sum('ours', k, 'spo2Out')),
+    sum('rd', k, 'hrOut'),
+    pct(sum('rd', k, 'hrWrong') / sum('rd', k, 'hrOut')),
+    sum('rd', k, 'spo2Out'),
+    pct(sum('rd', k, 'spo2Wrong') / sum('rd', k, 'spo2Out')),
+  ];
+  say(`### ${title} (${clean.length} clean windows, ${allBad.length} corrupted)`);
+  say();
+  say(
+    table(
+      [
+        'corruption',
+        'SQI AUC clean vs corrupted',
+        'ours HR values',
+        'ours HR > 10 bpm wrong',
+        'ours SpO2 values',
+        'ours SpO2 > 4 wrong',
+        'RD117 HR values',
+        'RD117 HR wrong',
+        'RD117 SpO2 values',
+        'RD117 SpO2 wrong',
+      ],
+      [...CORRUPTIONS.map(row), row('all')],
+    ),
+  );
+  say();
+}
+qualityTable('Contact sensors: MAX30102 finger (alsementsov) and ICU pleth (BIDMC)', [groups.contact]);
+qualityTable('Phone camera (Welltory)', [groups.camera]);
+qualityTable('All recordings pooled', [groups.contact, groups.camera]);
+say('RD117 has no quality index, so it has no AUC.');
 say();
 
 // ---------------------------------------------------------------- alsementsov labels

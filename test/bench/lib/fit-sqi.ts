@@ -116,7 +116,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' } } });
   const { x, y } = collect(values.data!);
   // Expected direction of each feature in SQI_FEATURES order.
-  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, -1, -1, -1, 1, -1, -1]);
+  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1]);
   console.log(`windows: ${y.filter((v) => v === 1).length} clean, ${y.filter((v) => v === 0).length} corrupted`);
   SQI_FEATURES.forEach((name, j) => {
     console.log(`${name.padEnd(22)} ${model.weights[j]!.toFixed(3)}`);
