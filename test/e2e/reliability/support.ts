@@ -27,6 +27,7 @@ export async function startTestRelay(dataDir: string): Promise<TestRelay> {
   let mqttPort = 0;
   let httpPort = 0;
   let relay: Relay;
+  let running = false;
   const start = async () => {
     relay = await startRelay({
       dataDir,
@@ -43,10 +44,11 @@ export async function startTestRelay(dataDir: string): Promise<TestRelay> {
     });
     mqttPort = Number(new URL(relay.mqttUrl).port);
     httpPort = Number(new URL(relay.httpUrl).port);
+    running = true;
   };
   await start();
   const current = async () =>
-    (await relay.parts.metrics.ingestMessages.get()).values.map((v) => ({
+    (running ? (await relay.parts.metrics.ingestMessages.get()).values : []).map((v) => ({
       kind: String(v.labels.kind),
       outcome: String(v.labels.outcome),
       value: v.value,
@@ -72,7 +74,9 @@ export async function startTestRelay(dataDir: string): Promise<TestRelay> {
       };
     },
     async stop() {
+      if (!running) return;
       previous.push(...(await current()));
+      running = false;
       await relay.close();
     },
     start,
