@@ -2,7 +2,8 @@
  * npm run bench:relay -- --gateways 10000 --seconds 300
  *
  * Starts InfluxDB (Debian's influxd, temp folder, loopback), a relay writing
- * its history there, and the fleet simulator; enrolls and connects every
+ * its history there (its own process: scripts/fleet/relay-process.ts), and the
+ * fleet simulator (worker processes); enrolls and connects every
  * gateway; holds the fleet at one vitals message per gateway per period for
  * --seconds; then raises the rate step by step (--ramp) until the relay stops
  * keeping up. Prints sustained messages/s, publish → stored latency (p50/p99,
@@ -16,16 +17,15 @@
  *          --data-dir DIR (parent of the relay's and InfluxDB's temp folders;
  *            /dev/shm takes the disk's fsync cost out, to find the CPU limit)
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { startRelay } from '../../cloud-relay/relay.ts';
-import type { HistoryStore, ReadingQuery, StoredAlarmEvent, StoredReading } from '../../cloud-relay/store/history-store.ts';
-import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
 import { type Fleet, startFleet } from '../../scripts/fleet/fleet.ts';
 import { LatencyHistogram } from '../../scripts/fleet/histogram.ts';
+import type { RelayProcessCommand, RelayProcessReport } from '../../scripts/fleet/relay-process.ts';
 import { startInfluxDb } from '../helpers/influxdb.ts';
 
 const { values: args } = parseArgs({
@@ -63,37 +63,6 @@ const BATCH = Math.round(positive('batch', args.batch));
 const CONNECT_RATE = positive('connect-rate', args['connect-rate']);
 const WARMUP_MS = 5000;
 
-/** Wraps the real store: counts readings InfluxDB acknowledged and how long after publish that was. */
-class MeasuredStore implements HistoryStore {
-  stored = 0;
-  latency = new LatencyHistogram();
-
-  constructor(private readonly inner: HistoryStore) {}
-
-  async writeReadings(readings: readonly StoredReading[]): Promise<void> {
-    await this.inner.writeReadings(readings);
-    const now = Date.now();
-    // The simulator stamps each reading with its publish instant on the same clock.
-    for (const r of readings) this.latency.record(now - r.t);
-    this.stored += readings.length;
-  }
-  writeAlarmEvents(events: readonly StoredAlarmEvent[]): Promise<void> {
-    return this.inner.writeAlarmEvents(events);
-  }
-  queryReadings(query: ReadingQuery): Promise<StoredReading[]> {
-    return this.inner.queryReadings(query);
-  }
-  queryAlarmEvents(query: ReadingQuery): Promise<StoredAlarmEvent[]> {
-    return this.inner.queryAlarmEvents(query);
-  }
-  ping(): Promise<boolean> {
-    return this.inner.ping();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
 /** utime+stime in ms and RSS in MiB of another process, from /proc (Linux). */
 function procUsage(pid: number | undefined): { cpuMs: number; rssMiB: number } {
   if (!pid) return { cpuMs: 0, rssMiB: 0 };
@@ -129,27 +98,66 @@ interface WindowResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
+/** The relay's own process, and what it last reported. */
+class RelayUnderTest {
+  readonly child = fork(fileURLToPath(new URL('../../scripts/fleet/relay-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  stored = 0;
+  spoolDepth = 0;
+  storeFailuresInARow = 0;
+  readonly latency = new LatencyHistogram();
+
+  constructor() {
+    this.child.on('message', (report: RelayProcessReport) => {
+      if (report.type === 'stats') {
+        this.stored = report.stored;
+        this.spoolDepth = report.spoolDepth;
+        this.storeFailuresInARow = report.storeFailuresInARow;
+        this.latency.addSparse(report.latency);
+      }
+    });
+  }
+
+  next<T extends RelayProcessReport['type']>(type: T): Promise<Extract<RelayProcessReport, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (report: RelayProcessReport) => {
+        if (report.type === type) {
+          this.child.off('message', onMessage);
+          resolve(report as Extract<RelayProcessReport, { type: T }>);
+        } else if (report.type === 'error') reject(new Error(`relay process failed: ${report.message}`));
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', (code) => reject(new Error(`relay process exited with ${code} before "${type}"`)));
+    });
+  }
+
+  send(command: RelayProcessCommand): void {
+    if (this.child.connected) this.child.send(command);
+  }
+}
+
 async function main(): Promise<void> {
   const parentDir = args['data-dir'] ?? tmpdir();
   const dataDir = mkdtempSync(join(parentDir, 'vigil-bench-relay-'));
   const influx = await startInfluxDb({ databases: ['vigil_bench'], parentDir });
-  const store = new MeasuredStore(new InfluxHistoryStore({ url: influx.url, database: 'vigil_bench' }));
-  const relay = await startRelay({
-    dataDir,
-    host: '127.0.0.1',
-    mqttPort: 0,
-    httpPort: 0,
-    store,
-    log: pino({ level: process.env.VIGIL_BENCH_LOG ?? 'error' }),
-    dashboardDir: false,
-    // Every simulated gateway connects from 127.0.0.1; the per-address limit is for real networks.
-    limits: { connectionsPerWindow: 0 },
-    drain: { batchSize: BATCH },
+  const relay = new RelayUnderTest();
+  relay.send({
+    type: 'start',
+    plan: {
+      dataDir,
+      influxUrl: influx.url,
+      database: 'vigil_bench',
+      drainBatch: BATCH,
+      logLevel: process.env.VIGIL_BENCH_LOG ?? 'error',
+    },
   });
+  const urls = await relay.next('ready');
   console.log(
     `relay bench: ${GATEWAYS} gateways in ${WORKERS} workers, 1 message / ${PERIOD_MS} ms each, ${SECONDS} s sustained, drain batch ${BATCH}`,
   );
-  console.log(`InfluxDB ${influx.url} (1.6.7, v1 /write), relay ${relay.mqttUrl}, data in ${parentDir}`);
+  console.log(`InfluxDB ${influx.url} (1.6.7, v1 /write), relay ${urls.mqttUrl}, data in ${parentDir}`);
 
   let fleet: Fleet | null = null;
   const results: WindowResult[] = [];
@@ -157,9 +165,9 @@ async function main(): Promise<void> {
   try {
     const enrollStart = Date.now();
     fleet = await startFleet({
-      httpUrl: relay.httpUrl,
-      mqttUrl: relay.mqttUrl,
-      adminToken: relay.adminToken,
+      httpUrl: urls.httpUrl,
+      mqttUrl: urls.mqttUrl,
+      adminToken: urls.adminToken,
       gateways: GATEWAYS,
       workers: WORKERS,
       periodMs: PERIOD_MS,
@@ -172,82 +180,82 @@ async function main(): Promise<void> {
 
     const measure = async (label: string, periodMs: number, seconds: number): Promise<WindowResult> => {
       f.takeAckLatency();
-      store.latency.reset();
+      relay.latency.reset();
       const t0 = Date.now();
-      const cpu0 = process.cpuUsage();
+      const relay0 = procUsage(relay.child.pid);
       const influx0 = procUsage(influx.pid());
       const fleet0 = f.pids.map((pid) => procUsage(pid).cpuMs);
       const acked0 = f.totals().acked;
-      const stored0 = store.stored;
+      const stored0 = relay.stored;
       let rssMax = 0;
       let influxRssMax = 0;
       const end = t0 + seconds * 1000;
       while (Date.now() < end) {
         await sleep(Math.min(10_000, end - Date.now()));
-        rssMax = Math.max(rssMax, process.memoryUsage().rss / 2 ** 20);
+        rssMax = Math.max(rssMax, procUsage(relay.child.pid).rssMiB);
         influxRssMax = Math.max(influxRssMax, procUsage(influx.pid()).rssMiB);
         const elapsed = (Date.now() - t0) / 1000;
         console.log(
           `    ${label} ${elapsed.toFixed(0)} s: acked ${((f.totals().acked - acked0) / elapsed).toFixed(0)}/s, ` +
-            `stored ${((store.stored - stored0) / elapsed).toFixed(0)}/s, spool ${relay.parts.spool.depth()}, ` +
-            `p99 so far ${store.latency.quantile(0.99)} ms`,
+            `stored ${((relay.stored - stored0) / elapsed).toFixed(0)}/s, spool ${relay.spoolDepth}, ` +
+            `p99 so far ${relay.latency.quantile(0.99)} ms, connected ${f.totals().connected}`,
         );
       }
       const wallMs = Date.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
       const fleetCpuMs = f.pids.reduce((sum, pid, i) => sum + procUsage(pid).cpuMs - (fleet0[i] ?? 0), 0);
       const ack = f.takeAckLatency();
       const offeredPerS = (GATEWAYS * 1000) / periodMs;
-      const storedPerS = ((store.stored - stored0) * 1000) / wallMs;
-      const p99 = store.latency.quantile(0.99);
-      const spoolDepthEnd = relay.parts.spool.depth();
+      const storedPerS = ((relay.stored - stored0) * 1000) / wallMs;
+      const p99 = relay.latency.quantile(0.99);
       return {
         label,
         offeredPerS: round(offeredPerS),
         ackedPerS: round(((f.totals().acked - acked0) * 1000) / wallMs),
         storedPerS: round(storedPerS),
-        p50Ms: store.latency.quantile(0.5),
+        p50Ms: relay.latency.quantile(0.5),
         p99Ms: p99,
-        maxMs: store.latency.max,
+        maxMs: relay.latency.max,
         ackP99Ms: ack.quantile(0.99),
-        spoolDepthEnd,
-        relayCpuPct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+        spoolDepthEnd: relay.spoolDepth,
+        relayCpuPct: round(((procUsage(relay.child.pid).cpuMs - relay0.cpuMs) / wallMs) * 100),
         relayRssMiB: round(rssMax),
         influxCpuPct: round(((procUsage(influx.pid()).cpuMs - influx0.cpuMs) / wallMs) * 100),
         influxRssMiB: round(influxRssMax),
         fleetCpuPct: round((fleetCpuMs / wallMs) * 100),
         // Kept up: stored what was offered (within 3 %), p99 within a second, no backlog building.
-        keptUp: storedPerS >= 0.97 * offeredPerS && p99 !== null && p99 <= 1000 && spoolDepthEnd < offeredPerS,
+        keptUp: storedPerS >= 0.97 * offeredPerS && p99 !== null && p99 <= 1000 && relay.spoolDepth < offeredPerS,
       };
     };
 
-    results.push(await measure(`sustained ${GATEWAYS} msg/s`, PERIOD_MS, SECONDS));
-    for (const factor of RAMP) {
-      const periodMs = PERIOD_MS / factor;
-      f.setPeriod(periodMs);
-      await sleep(WARMUP_MS);
-      const step = await measure(`ramp x${factor}`, periodMs, STEP_SECONDS);
-      results.push(step);
-      if (!step.keptUp) break;
+    const sustained = await measure(`sustained x1`, PERIOD_MS, SECONDS);
+    results.push(sustained);
+    if (sustained.keptUp) {
+      for (const factor of RAMP) {
+        const periodMs = PERIOD_MS / factor;
+        f.setPeriod(periodMs);
+        await sleep(WARMUP_MS);
+        const step = await measure(`ramp x${factor}`, periodMs, STEP_SECONDS);
+        results.push(step);
+        if (!step.keptUp) break;
+      }
     }
 
-    console.log('  stopping the fleet and draining the spool');
+    console.log('  stopping the fleet, then letting the relay drain its spool into InfluxDB');
     const totals = await f.stop(60_000);
     fleet = null;
-    const drainDeadline = Date.now() + 300_000;
-    while (relay.parts.spool.depth() > 0 && Date.now() < drainDeadline) await sleep(200);
-    const spoolLeft = relay.parts.spool.depth();
-    await relay.close();
+    relay.send({ type: 'stop', drainDeadlineMs: 600_000 });
+    const closed = await relay.next('closed');
     const counted = await influx.query('SELECT count("sqi") FROM "reading"', 'vigil_bench');
     const inInflux = Number(counted.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
-    const lost = Math.max(0, totals.acked - inInflux);
+    // Acknowledged but neither in InfluxDB nor still in the spool: the only thing that counts as lost.
+    const lost = Math.max(0, totals.acked - inInflux - closed.spoolLeft);
 
     console.log(
-      '\n  window                      offered/s  acked/s  stored/s  p50 ms  p99 ms  max ms  PUBACK p99  spool  relay CPU  relay RSS  influxd CPU  influxd RSS  fleet CPU',
+      '\n  window        offered/s  acked/s  stored/s  p50 ms  p99 ms  max ms  PUBACK p99  spool  relay CPU  relay RSS  influxd CPU  influxd RSS  fleet CPU',
     );
     for (const r of results) {
       console.log(
-        `  ${r.label.padEnd(26)} ${String(r.offeredPerS).padStart(9)} ${String(r.ackedPerS).padStart(8)} ${String(r.storedPerS).padStart(9)}` +
+        `  ${r.label.padEnd(12)} ${String(r.offeredPerS).padStart(9)} ${String(r.ackedPerS).padStart(8)} ${String(r.storedPerS).padStart(9)}` +
           ` ${String(r.p50Ms).padStart(7)} ${String(r.p99Ms).padStart(7)} ${String(r.maxMs).padStart(7)} ${String(r.ackP99Ms).padStart(11)}` +
           ` ${String(r.spoolDepthEnd).padStart(6)} ${`${r.relayCpuPct} %`.padStart(10)} ${`${r.relayRssMiB} MiB`.padStart(10)}` +
           ` ${`${r.influxCpuPct} %`.padStart(12)} ${`${r.influxRssMiB} MiB`.padStart(12)} ${`${r.fleetCpuPct} %`.padStart(10)}` +
@@ -256,22 +264,22 @@ async function main(): Promise<void> {
     }
     console.log(
       `\n  published ${totals.published}, acknowledged by the relay ${totals.acked}, publish failures ${totals.failed}, ` +
-        `reconnects ${totals.reconnects}; readings in InfluxDB ${inInflux}; lost ${lost}; spool left ${spoolLeft}`,
+        `reconnects ${totals.reconnects}; readings in InfluxDB ${inInflux}; still in the spool ${closed.spoolLeft}; lost ${lost}`,
     );
-    console.log('  CPU % is of one core; the machine runs relay, InfluxDB and the fleet on the same cores.');
-    if (lost > 0 || spoolLeft > 0) exitCode = 1;
+    console.log('  CPU % is of one core; relay, InfluxDB and the fleet share the machine (and whatever else runs on it).');
+    if (lost > 0) exitCode = 1;
     if (args.json) {
       writeFileSync(
         args.json,
-        `${JSON.stringify({ gateways: GATEWAYS, workers: WORKERS, periodMs: PERIOD_MS, batch: BATCH, results, totals, inInflux, lost, spoolLeft }, null, 2)}\n`,
+        `${JSON.stringify({ gateways: GATEWAYS, workers: WORKERS, periodMs: PERIOD_MS, batch: BATCH, results, totals, inInflux, spoolLeft: closed.spoolLeft, lost }, null, 2)}\n`,
       );
     }
   } catch (error) {
     console.error(error);
     exitCode = 1;
     await fleet?.stop(1000).catch(() => {});
-    await relay.close().catch(() => {});
   } finally {
+    if (relay.child.exitCode === null) relay.child.kill('SIGKILL');
     await influx.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
