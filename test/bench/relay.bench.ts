@@ -16,6 +16,11 @@
  *          --connect-rate N (connections/s, 500) --json FILE
  *          --data-dir DIR (parent of the relay's and InfluxDB's temp folders;
  *            /dev/shm takes the disk's fsync cost out, to find the CPU limit)
+ *
+ * npm run bench:relay -- --store-only [--batch 1000] [--seconds 10]
+ *   measures the history stores alone (embedded SQLite, InfluxDB 1.6.7 over
+ *   /write, VictoriaMetrics over /api/v2/write): readings/s in batches as the
+ *   spool drainer sends them, one batch in flight at a time.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,10 +28,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { HistoryStore, StoredReading } from '../../cloud-relay/store/history-store.ts';
+import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
+import { SqliteHistoryStore } from '../../cloud-relay/store/sqlite-store.ts';
 import { type Fleet, startFleet } from '../../scripts/fleet/fleet.ts';
 import { LatencyHistogram } from '../../scripts/fleet/histogram.ts';
 import type { RelayProcessCommand, RelayProcessReport } from '../../scripts/fleet/relay-process.ts';
 import { startInfluxDb } from '../helpers/influxdb.ts';
+import { startVictoriaMetrics } from '../helpers/victoria-metrics.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +49,7 @@ const { values: args } = parseArgs({
     'connect-rate': { type: 'string', default: '500' },
     json: { type: 'string' },
     'data-dir': { type: 'string' },
+    'store-only': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -286,4 +296,66 @@ async function main(): Promise<void> {
   process.exit(exitCode);
 }
 
-await main();
+/** Readings/s one store takes in batches of BATCH, one batch in flight, as the spool drainer sends them. */
+async function storeThroughput(name: string, store: HistoryStore, seconds: number): Promise<void> {
+  const base = Math.floor(Date.now() / 1000) * 1000 - 24 * 3600_000;
+  let written = 0;
+  const batchMs = new LatencyHistogram();
+  const t0 = Date.now();
+  for (let b = 0; Date.now() - t0 < seconds * 1000; b++) {
+    const batch: StoredReading[] = Array.from({ length: BATCH }, (_, i) => ({
+      gatewayId: `gw-store-bench-${i % 500}`,
+      patientId: `P-store-bench-${i % 500}`,
+      t: base + (b * BATCH + i) * 3,
+      clockQuality: 'synced',
+      hr: 60 + (i % 40),
+      spo2: 95 + (i % 5),
+      pi: 1 + (i % 30) / 10,
+      sqi: 0.9,
+    }));
+    const started = performance.now();
+    await store.writeReadings(batch);
+    batchMs.record(performance.now() - started);
+    written += batch.length;
+  }
+  const wallS = (Date.now() - t0) / 1000;
+  console.log(
+    `  ${name.padEnd(52)} ${String(Math.round(written / wallS)).padStart(9)} readings/s   batch of ${BATCH}: p50 ${batchMs.quantile(0.5)} ms, p99 ${batchMs.quantile(0.99)} ms`,
+  );
+  await store.close();
+}
+
+async function storeOnly(): Promise<void> {
+  const seconds = Math.min(SECONDS, 30);
+  const parentDir = args['data-dir'] ?? tmpdir();
+  const dir = mkdtempSync(join(parentDir, 'vigil-bench-store-'));
+  console.log(`history store write throughput, ${seconds} s each, batches of ${BATCH} readings, data in ${parentDir}`);
+  try {
+    await storeThroughput('embedded SQLite (synchronous=FULL)', new SqliteHistoryStore({ path: join(dir, 'history.sqlite') }), seconds);
+    const influx = await startInfluxDb({ parentDir });
+    try {
+      await storeThroughput(
+        'InfluxDB 1.6.7, v1 /write',
+        new InfluxHistoryStore({ url: influx.url, database: 'vigil_store_bench' }),
+        seconds,
+      );
+    } finally {
+      await influx.close();
+    }
+    const vm = await startVictoriaMetrics();
+    try {
+      await storeThroughput(
+        'VictoriaMetrics, v2 /api/v2/write (client library)',
+        new InfluxHistoryStore({ url: vm.url, database: 'vigil', writeApi: 'v2' }),
+        seconds,
+      );
+    } finally {
+      await vm.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args['store-only']) await storeOnly();
+else await main();
