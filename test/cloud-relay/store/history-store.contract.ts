@@ -227,7 +227,7 @@ export function historyStoreContract(name: string, options: HistoryStoreContract
     if (stringFields) {
       it('keeps awkward text intact', async () => {
         const { gatewayId, patientId } = uniqueIds('text');
-        const message = 'quote " backslash \\ comma, equals= space  tab\t ünïcødé 🫀 \\" end\\';
+        const message = 'line one\nline two, quote " backslash \\ comma, equals= space  tab\t ünïcødé 🫀 \\" end\\';
         const event = alarmEvent(gatewayId, patientId, BASE_T, { message, unit: 'a b,c=d"\\' });
         await store.writeAlarmEvents([event]);
         assert.deepEqual(await store.queryAlarmEvents(window(patientId)), [event]);
