@@ -174,6 +174,8 @@ export class Max30102Driver implements Sensor {
     if (!this.running) return;
     this.running = false;
     this.generation++;
+    // A later start is a fresh start: the stopped time is not a gap in the signal.
+    this.configured = false;
     this.pollTimer?.cancel();
     this.retryTimer?.cancel();
     this.unwatch?.();

@@ -58,8 +58,9 @@ export interface EmulatorOptions {
   /** Die temperature the emulated chip reports, °C. */
   dieTempC?: number;
   faults?: EmulatorFaults;
+  /** Seed for the junk in bits 23:18. */
   seed?: number;
-  /** Power-on time (tests: make the chip appear later); default: now. */
+  /** 7-bit I2C address the chip answers at (default 0x57). */
   address?: number;
 }
 

@@ -127,6 +127,38 @@ describe('driver: reading the FIFO', () => {
     assert.ok(r.samples.every((s) => s.red % 8 === 0));
   });
 
+  test('on-chip averaging divides the FIFO rate', async () => {
+    const r = rig({ source: counter(100), config: { sampleRate: 400, sampleAverage: 4 } });
+    assert.equal(r.driver.sampleRateHz, 100);
+    await r.driver.start();
+    await r.clock.advance(3000);
+    assert.ok(r.samples.length >= 290 && r.samples.length <= 300, `${r.samples.length}`);
+    assert.equal(r.driver.state().lostSamples, 0);
+  });
+
+  test('strong ambient light is reported (ALC_OVF)', async () => {
+    const r = rig({ source: new SyntheticSource({ ambient: 200000 }) });
+    await r.driver.start();
+    await r.clock.advance(1000);
+    assert.ok(r.driver.state().ambientOverflows > 0);
+    const quiet = rig({ source: new SyntheticSource({}) });
+    await quiet.driver.start();
+    await quiet.clock.advance(1000);
+    assert.equal(quiet.driver.state().ambientOverflows, 0);
+  });
+
+  test('a restart after stop is a fresh start, not a gap', async () => {
+    const r = rig();
+    await r.driver.start();
+    await r.clock.advance(1000);
+    await r.driver.stop();
+    await r.clock.advance(5000);
+    await r.driver.start();
+    await r.clock.advance(1000);
+    assert.equal(r.driver.state().lostSamples, 0);
+    assert.equal(r.driver.state().state, 'ok');
+  });
+
   test('reads the die temperature about once a second', async () => {
     const r = rig();
     await r.driver.start();
