@@ -285,6 +285,22 @@ describe('driver: faults never crash it', () => {
     assert.ok(r.samples.length - n > 90);
   });
 
+  for (const [kind, faults, pattern] of [
+    ['NACK on FIFO_DATA', { nackRegisters: [REG.FIFO_DATA] }, /NACK at register 0x07/],
+    ['EIO on the pointer registers', { eioRegisters: [REG.INT_STATUS_1] }, /EIO at register 0x00/],
+    ['NACK on every register (sensor unplugged)', { absent: true }, /wrong or missing sensor: nothing answers at address 0x57/],
+  ] as const) {
+    test(`persistent ${kind} mid-run becomes a fault naming it`, async () => {
+      const r = rig();
+      await r.driver.start();
+      await r.clock.advance(500);
+      r.emu.inject(faults);
+      await r.clock.advance(3000);
+      assert.equal(r.driver.state().state, 'fault');
+      assert.match(r.driver.state().cause!, pattern);
+    });
+  }
+
   test('no device at the address: "wrong or missing sensor"', async () => {
     const r = rig({ faults: { absent: true } });
     await r.driver.start();
