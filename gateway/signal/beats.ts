@@ -166,6 +166,8 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
     trough = v;
     troughAt = i;
   }
+  // A peak in the last part of the window may still be overtaken by the real systolic peak: not yet a beat.
+  while (count > 0 && out.index[count - 1]! > n - 1 - 0.3 * periodSamples) count--;
   if (count === 0) {
     out.count = 0;
     return 0;
@@ -183,21 +185,6 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
   }
   out.count = kept;
   return kept;
-}
-
-/**
- * Median rise time (foot to peak) over the period: a cardiac pulse rises in
- * the first third of its cycle and decays slowly; a swing of the hand rises
- * and falls alike (about one half). Beats whose foot is the window start are
- * skipped.
- */
-export function riseShare(beats: Beats, periodSamples: number, scratch: Float64Array): number {
-  let m = 0;
-  for (let b = 0; b < beats.count; b++) {
-    if (beats.foot[b]! <= 0) continue;
-    scratch[m++] = beats.index[b]! - beats.foot[b]!;
-  }
-  return m > 0 ? median(scratch, m) / periodSamples : Number.NaN;
 }
 
 export interface Rhythm {

@@ -12,16 +12,7 @@
  * Per second: rhythm, beats, R and quality over the last window.
  */
 import type { QualityReason } from '../../protocol/schemas.ts';
-import {
-  allocBeats,
-  detectBeats,
-  dominantPeriod,
-  median,
-  resolveAlternans,
-  rhythmFromBeats,
-  riseShare,
-  templateCorrelation,
-} from './beats.ts';
+import { allocBeats, detectBeats, dominantPeriod, median, resolveAlternans, rhythmFromBeats, templateCorrelation } from './beats.ts';
 import { type Calibration, getCalibration, spo2FromRatio } from './calibrations.ts';
 import { Biquad, Ring } from './filters.ts';
 import { assessQuality, QUALITY, type WindowFeatures } from './quality.ts';
@@ -261,7 +252,6 @@ export class VitalsPipeline {
     let amp = Number.NaN;
     let pulseLost = true;
     let spread = Number.NaN;
-    let rise = Number.NaN;
     if (period) {
       const count = detectBeats(x, n, period.lag, this.beats, this.scratch);
       const rhythm = rhythmFromBeats(this.beats, 0, this.scratch);
@@ -276,7 +266,6 @@ export class VitalsPipeline {
       let dev = 0;
       for (let b = 0; b < count; b++) dev += Math.abs(this.beats.amps[b]! - amp);
       spread = count > 0 && amp > 0 ? dev / count / amp : Number.NaN;
-      rise = riseShare(this.beats, period.lag, this.scratch);
       // A pulse that stopped within the window must not keep its old rate on screen.
       pulseLost = count === 0 || n - 1 - this.beats.times[count - 1]! > Math.max(2.2 * period.lag, 1.5 * FS);
       // The last 1.5 periods barely move: the pulse faded out even if an edge still passed for a beat.
@@ -323,8 +312,8 @@ export class VitalsPipeline {
       amplitudeRatio: amp / this.trustedAmp,
       excursionRatio: (hi - lo) / this.trustedAmp,
       amplitudeSpread: spread,
-      riseShare: rise,
-      roughness: energy > 0 ? curvature / energy : Number.NaN,
+      // Relative to a sinusoid at the pulse rate (whose second difference has energy ω⁴), so fast hearts are not rough.
+      roughness: energy > 0 && period ? curvature / energy / ((2 * Math.PI) / period.lag) ** 4 : Number.NaN,
     };
     const sqi = assessQuality(features, reasons);
     this.onFeatures?.(t, features);

@@ -37,9 +37,7 @@ export interface WindowFeatures {
   excursionRatio: number;
   /** Mean absolute deviation of beat amplitudes over their median. */
   amplitudeSpread: number;
-  /** Median foot-to-peak time over the period (cardiac ≈ 0.15–0.35, a sinusoidal swing ≈ 0.5). */
-  riseShare: number;
-  /** Energy of the second difference over the energy: a pulse is smooth, in-band noise is rough. */
+  /** Energy of the second difference over the energy, relative to a sinusoid at the pulse rate: a pulse is smooth, in-band noise is rough. */
   roughness: number;
 }
 
@@ -81,8 +79,7 @@ export function sqiFeatureVector(f: WindowFeatures, out: Float64Array = new Floa
   out[7] = Math.log(finite(f.amplitudeSpread, 2) + 0.02);
   out[8] = finite(f.channelCorrelation, 1);
   out[9] = f.rateAmbiguous ? 1 : 0;
-  out[10] = Math.min(0.7, finite(f.riseShare, 0.5));
-  out[11] = Math.log(Math.max(1e-4, finite(f.roughness, 0.1)));
+  out[10] = Math.log(Math.min(1000, Math.max(0.1, finite(f.roughness, 100))));
   return out;
 }
 
@@ -97,7 +94,6 @@ export const SQI_FEATURES = [
   'ln amplitudeSpread',
   'channelCorrelation',
   'rateAmbiguous',
-  'riseShare',
   'ln roughness',
 ] as const;
 
@@ -105,11 +101,12 @@ export const SQI_FEATURES = [
  * Logistic model of P(clean window | features), fitted by
  * `npx tsx test/bench/lib/fit-sqi.ts --data ../shared/data` on the tuning
  * recordings only (Welltory tuning subjects and unlabelled alsementsov files,
- * clean against injected corruption, classes weighted equally).
+ * clean against injected corruption, classes weighted equally, L2 0.01 on
+ * standardised weights, each weight held to its expected sign).
  */
 export const SQI_MODEL = {
-  bias: -30.442,
-  weights: [0.0, 8.051, 0.0, 3.268, -0.495, -0.416, -2.095, -0.598, 13.445, -0.973, -0.444, -1.786],
+  bias: -20.506,
+  weights: [0.0, 8.977, 0.0, 3.881, -0.072, 0.0, 0.0, -0.7, 8.317, -1.314, 0.0],
 } as const;
 
 const vector = new Float64Array(SQI_FEATURES.length);

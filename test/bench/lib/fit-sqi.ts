@@ -67,7 +67,8 @@ function collect(root: string): { x: number[][]; y: number[] } {
 /**
  * Class-balanced, L2-regularised logistic regression by projected gradient
  * descent on standardised features; `signs` pins each weight's direction
- * (+1, −1) so that no feature can count for quality the wrong way round.
+ * (+1, −1) so that no feature can count for quality the wrong way round;
+ * 0 leaves a feature out.
  */
 export function fitLogistic(
   x: number[][],
@@ -103,7 +104,7 @@ export function fitLogistic(
     b -= (rate * gb) / z.length;
     for (let j = 0; j < m; j++) {
       w[j]! -= rate * (gw[j]! / z.length + l2 * w[j]!);
-      if (w[j]! * signs[j]! < 0) w[j] = 0;
+      if (w[j]! * signs[j]! < 0 || signs[j] === 0) w[j] = 0;
     }
   }
   // Back to raw feature units.
@@ -115,8 +116,10 @@ export function fitLogistic(
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' } } });
   const { x, y } = collect(values.data!);
-  // Expected direction of each feature in SQI_FEATURES order.
-  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1]);
+  // Expected direction of each feature in SQI_FEATURES order. The two ratios to the trusted
+  // amplitude are left to the hard motion gates: they depend on the index itself (the trusted
+  // amplitude is learnt from good windows), a loop a one-shot fit cannot see.
+  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, 0, 0, -1, 1, -1, -1], 0.01);
   console.log(`windows: ${y.filter((v) => v === 1).length} clean, ${y.filter((v) => v === 0).length} corrupted`);
   SQI_FEATURES.forEach((name, j) => {
     console.log(`${name.padEnd(22)} ${model.weights[j]!.toFixed(3)}`);

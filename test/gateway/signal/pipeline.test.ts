@@ -1,31 +1,40 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderSynthetic } from '../../../firmware-bridge/sources/synthetic.ts';
 import { getCalibration, ratioFromSpo2 } from '../../../gateway/signal/calibrations.ts';
 import { analyzeRecording, VitalsPipeline } from '../../../gateway/signal/index.ts';
 import { synthPpg } from './synth.ts';
 
 describe('VitalsPipeline', () => {
-  for (const [rateHz, bpm] of [
-    [25, 30],
-    [25, 200],
-    [50, 72],
-    [100, 120],
-    [400, 240],
-    [64, 45],
+  // Truth from the emulator's generator (systolic + dicrotic wave, breathing, sensor noise).
+  for (const [rateHz, bpm, spo2] of [
+    [25, 30, 97],
+    [25, 200, 88],
+    [50, 72, 93],
+    [64, 45, 80],
+    [100, 120, 99],
+    [400, 240, 93],
   ] as const) {
-    it(`reads ${bpm} bpm and 93 % at ${rateHz} Hz`, () => {
-      const rec = synthPpg({ rateHz, bpm, spo2: 93, seconds: 30, noise: 0.02, seed: bpm });
+    it(`reads ${bpm} bpm and ${spo2} % at ${rateHz} Hz, no wrong number ever`, () => {
+      const rec = renderSynthetic({ hrBpm: bpm, spo2 }, { rateHz, durationS: 40 });
       const { estimates, summary } = analyzeRecording(rec);
       const late = estimates.filter((e) => e.t > 10);
-      assert.ok(late.length >= 19);
-      for (const e of late) {
-        assert.ok(e.hr !== null && Math.abs(e.hr - bpm) <= 1, `t=${e.t} hr=${e.hr}`);
-        assert.ok(e.spo2 !== null && Math.abs(e.spo2 - 93) <= 1, `t=${e.t} spo2=${e.spo2}`);
-        assert.ok(e.sqi > 0.8);
+      for (const e of estimates) {
+        if (e.hr !== null) assert.ok(Math.abs(e.hr - bpm) <= 1.5, `t=${e.t} hr=${e.hr}`);
+        if (e.spo2 !== null) assert.ok(Math.abs(e.spo2 - spo2) <= 2, `t=${e.t} spo2=${e.spo2}`);
       }
+      assert.ok(late.filter((e) => e.hr !== null).length >= 0.9 * late.length, 'HR shown for 90 % of the settled seconds');
+      assert.ok(late.filter((e) => e.spo2 !== null).length >= 0.8 * late.length, 'SpO2 shown for 80 % of the settled seconds');
       assert.ok(summary.hr !== null && Math.abs(summary.hr - bpm) <= 1);
     });
   }
+
+  it('reads the two-harmonic test pulse the same way (second generator)', () => {
+    const rec = synthPpg({ rateHz: 100, bpm: 84, spo2: 93, seconds: 30, noise: 0.02, seed: 2 });
+    const { summary } = analyzeRecording(rec);
+    assert.ok(summary.hr !== null && Math.abs(summary.hr - 84) <= 1);
+    assert.ok(summary.spo2 !== null && Math.abs(summary.spo2 - 93) <= 1);
+  });
 
   it('answers once per second of samples with warming-up first', () => {
     const p = new VitalsPipeline({ rateHz: 50 });
