@@ -39,9 +39,9 @@ export interface EmulatorFaults {
   /** No device answers at the address: every transaction NACKs. */
   absent?: boolean;
   /** Registers whose access NACKs (ENXIO from i2c-dev). */
-  nackRegisters?: number[];
+  nackRegisters?: readonly number[];
   /** Registers whose access fails with EIO. */
-  eioRegisters?: number[];
+  eioRegisters?: readonly number[];
   /** PART_ID reads this instead of 0x15 (a different chip). */
   partId?: number;
   /** The write pointer stops: no new samples reach the FIFO and nothing counts as lost. */
