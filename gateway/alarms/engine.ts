@@ -16,13 +16,28 @@ import { type ResolvedLimits, resolveLimits } from '../../protocol/limits.ts';
 import type { AlarmEvent, AlarmEventType, AlarmKind, AlarmPriority } from '../../protocol/schemas.ts';
 import { WINDOW_S } from '../signal/index.ts';
 import { RollingBaseline } from './baseline.ts';
-import { gatedValue, RULES, type RuleDefinition, type RuleId, type RuleInputs, type Verdict } from './rules.ts';
+import {
+  ESTIMATE_FRESH_MS,
+  gatedValue,
+  RULES,
+  type RuleDefinition,
+  type RuleId,
+  type RuleInputs,
+  signalIsGood,
+  type Verdict,
+} from './rules.ts';
 import type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals.ts';
 
 /** Longest audio pause IEC 60601-1-8 lets us offer without an indefinite "audio off" (and the issue caps at 2 min). */
 export const MAX_PAUSE_MS = 120_000;
-/** A gap of untrustworthy data longer than this restarts a pending condition delay. */
+/** A gap of untrustworthy data longer than this (plus the settling time) restarts a pending condition delay. */
 export const CONDITION_GAP_TOLERANCE_MS = 3000;
+/**
+ * After the signal was poor, values count again only once the pipeline's
+ * whole analysis window (WINDOW_S) holds good signal: estimates computed over
+ * a window that still holds an artefact can look clean and be wrong.
+ */
+export const SIGNAL_SETTLE_MS = WINDOW_S * 1000;
 /** Desaturation baseline: median of 5 min of SpO2 ending 30 s ago, so the drop being tested stays out of it. */
 export const DESAT_BASELINE = { windowMs: 300_000, lagMs: 30_000, minSamples: 20 } as const;
 /** Anomaly baseline ends this long before now, longer than the anomaly delay. */
@@ -32,11 +47,12 @@ export const ANOMALY_BASELINE_MIN_SAMPLES = 120;
 const OVERFLOW_WINDOW_MS = 60_000;
 
 /**
- * How far the pipeline's estimates trail the patient: half its analysis
- * window (a ramp in SpO2 shows up about 4.2 s late in its estimates, measured
- * in test/gateway/alarms/replay.test.ts).
+ * How far the pipeline's estimates trail the patient. Its 8 s analysis window
+ * (WINDOW_S) puts a ramp in SpO2 or HR 3–5 s late in the estimates (measured
+ * with the emulator's desaturation and bradycardia scenarios, docs/ALARMS.md),
+ * so 5 s of every physiological condition delay is already spent in the pipeline.
  */
-export const PIPELINE_LATENCY_MS = (WINDOW_S * 1000) / 2;
+export const PIPELINE_LATENCY_MS = (WINDOW_S / 2 + 1) * 1000;
 
 const PRIORITY_RANK: Record<AlarmPriority, number> = { low: 1, medium: 2, high: 3 };
 
@@ -94,6 +110,8 @@ export interface AlarmEngineOptions {
    * pipeline's (PIPELINE_LATENCY_MS); 0 for estimates that are not late.
    */
   signalLatencyMs?: number;
+  /** Good signal needed after a poor stretch before values count again (default SIGNAL_SETTLE_MS). */
+  signalSettleMs?: number;
 }
 
 export interface EngineCounters {
@@ -108,6 +126,9 @@ export class AlarmEngine {
   private readonly wallClock: (monoMs: number) => number;
   private readonly newAlarmId: () => string;
   private readonly signalLatencyMs: number;
+  private readonly signalSettleMs: number;
+  /** Start of the current run of good-quality estimates; null while the signal is poor. */
+  private goodSinceMs: number | null = null;
   private startMs: number | null = null;
   private lastValidMs: number | null = null;
   private lastEstimate: { estimate: VitalsEstimate; atMs: number } | null = null;
@@ -128,6 +149,7 @@ export class AlarmEngine {
     this.wallClock = options.wallClock ?? (() => Date.now());
     this.newAlarmId = options.newAlarmId ?? newId;
     this.signalLatencyMs = Math.max(0, options.signalLatencyMs ?? PIPELINE_LATENCY_MS);
+    this.signalSettleMs = Math.max(0, options.signalSettleMs ?? SIGNAL_SETTLE_MS);
     for (const rule of RULES) this.tracks.set(rule.id, { pendingSinceMs: null, lastOnsetMs: null, clearSinceMs: null, alarm: null });
     this.hrAnomaly = new RollingBaseline(this.current['hr-anomaly'].windowS * 1000, ANOMALY_BASELINE_LAG_MS, ANOMALY_BASELINE_MIN_SAMPLES);
     this.spo2Anomaly = new RollingBaseline(
@@ -168,10 +190,13 @@ export class AlarmEngine {
     }
     this.lastEstimate = { estimate, atMs: nowMs };
     const sqiMin = this.current['poor-signal'].limit;
-    const hr = gatedValue(estimate, 'hr', sqiMin, this.sensor);
-    const spo2 = gatedValue(estimate, 'spo2', sqiMin, this.sensor);
+    if (signalIsGood(estimate, sqiMin, this.sensor)) this.goodSinceMs ??= nowMs;
+    else this.goodSinceMs = null;
+    const settled = this.goodSinceMs !== null && nowMs - this.goodSinceMs >= this.signalSettleMs;
+    const hr = settled ? gatedValue(estimate, 'hr', sqiMin, this.sensor) : null;
+    const spo2 = settled ? gatedValue(estimate, 'spo2', sqiMin, this.sensor) : null;
     if (hr !== null || spo2 !== null) this.lastValidMs = nowMs;
-    const events = this.evaluate(nowMs, estimate);
+    const events = this.evaluate(nowMs, estimate, settled);
     // Added after evaluation: a value never sits in the baseline it is tested against.
     if (hr !== null) this.hrAnomaly.add(nowMs, hr);
     if (spo2 !== null) {
@@ -265,11 +290,17 @@ export class AlarmEngine {
     return { visual, audio };
   }
 
+  /** Good signal is back (the latest estimate is fresh and good) but the window has not filled yet. */
+  private isSettling(nowMs: number): boolean {
+    if (this.goodSinceMs === null || this.lastEstimate === null) return false;
+    return nowMs - this.lastEstimate.atMs <= ESTIMATE_FRESH_MS && nowMs - this.goodSinceMs < this.signalSettleMs;
+  }
+
   private start(nowMs: number): void {
     if (this.startMs === null) this.startMs = nowMs;
   }
 
-  private evaluate(nowMs: number, vitals: VitalsEstimate | null): AlarmEvent[] {
+  private evaluate(nowMs: number, vitals: VitalsEstimate | null, signalSettled = false): AlarmEvent[] {
     while (this.overflowBursts.length && (this.overflowBursts[0] as number) <= nowMs - OVERFLOW_WINDOW_MS) this.overflowBursts.shift();
     const active = new Set<RuleId>();
     for (const [id, t] of this.tracks) if (t.alarm) active.add(id);
@@ -277,6 +308,8 @@ export class AlarmEngine {
       nowMs,
       limits: this.current,
       vitals,
+      signalSettled,
+      signalSettling: this.isSettling(nowMs),
       lastEstimate: this.lastEstimate,
       sensor: this.sensor,
       storageFill: this.storageFill,
@@ -309,7 +342,9 @@ export class AlarmEngine {
       track.clearSinceMs = null;
       return;
     }
-    const gapTooLong = track.lastOnsetMs !== null && nowMs - track.lastOnsetMs > CONDITION_GAP_TOLERANCE_MS;
+    // Physiological values are held back while the signal settles; a condition still there afterwards keeps its start.
+    const toleranceMs = CONDITION_GAP_TOLERANCE_MS + (rule.kind === 'physiological' ? this.signalSettleMs : 0);
+    const gapTooLong = track.lastOnsetMs !== null && nowMs - track.lastOnsetMs > toleranceMs;
     switch (verdict.state) {
       case 'onset': {
         track.clearSinceMs = null;

@@ -36,6 +36,7 @@ export function replayRecording(recording: SampledRecording, options: ReplayOpti
   const n = Math.max(recording.red?.length ?? 0, recording.ir?.length ?? 0);
   const events: AlarmEvent[] = [];
   let estimates = 0;
+  const ackAfterMs = options.acknowledgeAfterS === undefined ? null : options.acknowledgeAfterS * 1000;
   for (let i = 0; i < n; i++) {
     const estimate = pipeline.push(
       recording.red ? (recording.red[i] as number) : Number.NaN,
@@ -44,7 +45,14 @@ export function replayRecording(recording: SampledRecording, options: ReplayOpti
     if (!estimate) continue;
     estimates++;
     options.onEstimate?.(estimate);
-    events.push(...engine.observeVitals(estimate, Math.round(estimate.t * 1000)));
+    const nowMs = Math.round(estimate.t * 1000);
+    events.push(...engine.observeVitals(estimate, nowMs));
+    if (ackAfterMs === null) continue;
+    for (const alarm of engine.active()) {
+      if (alarm.acknowledged || nowMs - alarm.raisedMs < ackAfterMs) continue;
+      const ack = engine.acknowledge(alarm.alarmId, nowMs);
+      if (ack.ok) events.push(...ack.events);
+    }
   }
   return { events, estimates, durationS: n / recording.rateHz };
 }

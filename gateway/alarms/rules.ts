@@ -18,6 +18,10 @@ export interface RuleInputs {
   limits: ResolvedLimits;
   /** The estimate observed now; null when evaluating on a tick or a technical observation. */
   vitals: VitalsEstimate | null;
+  /** The signal has been good for a whole analysis window: the estimate's values may count. */
+  signalSettled: boolean;
+  /** The signal is good again but has not yet settled: values are on their way. */
+  signalSettling: boolean;
   /** The latest estimate and the time it arrived, for technical rules. */
   lastEstimate: { estimate: VitalsEstimate; atMs: number } | null;
   sensor: { state: SensorState; cause?: string } | null;
@@ -67,6 +71,13 @@ const HOLD: Verdict = { state: 'hold' };
 /** Reasons that mean the signal carries no physiological information at all. */
 const NO_SIGNAL = new Set(['no-finger', 'sensor-fault']);
 
+/** Good signal: SQI at or above the gate, a finger on a working sensor. */
+export function signalIsGood(estimate: VitalsEstimate, sqiMin: number, sensor: { state: SensorState } | null): boolean {
+  if (!(estimate.sqi >= sqiMin)) return false;
+  if (sensor && (sensor.state === 'finger-off' || sensor.state === 'fault')) return false;
+  return !estimate.reasons.some((r) => NO_SIGNAL.has(r));
+}
+
 /**
  * Quality gate: a value counts only with a good SQI, no finger-off or fault
  * from the driver or the pipeline, and a plausible range.
@@ -79,15 +90,13 @@ export function gatedValue(
 ): number | null {
   const value = estimate[which];
   if (value === null || !Number.isFinite(value)) return null;
-  if (!(estimate.sqi >= sqiMin)) return null;
-  if (sensor && (sensor.state === 'finger-off' || sensor.state === 'fault')) return null;
-  if (estimate.reasons.some((r) => NO_SIGNAL.has(r))) return null;
+  if (!signalIsGood(estimate, sqiMin, sensor)) return null;
   if (which === 'hr' ? value < 20 || value > 300 : value < 0 || value > 100) return null;
   return value;
 }
 
 function physiologicalValue(input: RuleInputs, which: 'hr' | 'spo2'): number | null {
-  if (!input.vitals) return null;
+  if (!input.vitals || !input.signalSettled) return null;
   return gatedValue(input.vitals, which, input.limits['poor-signal'].limit, input.sensor);
 }
 
@@ -255,6 +264,8 @@ const valueNotCurrent: RuleDefinition = {
     const ageS = (input.nowMs - input.lastValidMs) / 1000;
     const limit = input.limits['value-not-current'].limit;
     if (ageS <= limit) return CLEAR;
+    // Finger back, signal good, the window still filling: not the moment to call the values stale.
+    if (input.signalSettling) return HOLD;
     return { state: 'onset', value: Math.round(ageS), limit, message: `Value not current: last valid HR/SpO2 ${Math.round(ageS)} s ago` };
   },
 };

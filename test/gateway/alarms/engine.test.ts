@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlarmEngine, MAX_PAUSE_MS, PIPELINE_LATENCY_MS } from '../../../gateway/alarms/engine.ts';
+import { AlarmEngine, MAX_PAUSE_MS } from '../../../gateway/alarms/engine.ts';
 import type { VitalsEstimate } from '../../../gateway/alarms/vitals.ts';
 import { validate } from '../../../protocol/codec.ts';
 import { DEFAULT_LIMITS } from '../../../protocol/limits.ts';
@@ -54,13 +54,15 @@ describe('alarm engine: physiological limits with condition delay and hysteresis
   });
 
   it('counts the pipeline latency towards the condition delay of physiological rules only', () => {
-    const e = engine(undefined, PIPELINE_LATENCY_MS);
+    const e = engine(undefined, 4000);
     feed(e, 0, 60);
-    const events = feed(e, 60, 80, () => ({ hr: 35, sqi: 0.2 }));
-    assert.equal(seconds(of(events, 'poor-signal', 'raised')[0]!), 60 + DEFAULT_LIMITS['poor-signal'].delayS, 'technical: full delay');
-    const later = feed(e, 80, 100, () => ({ hr: 35, spo2: 88 }));
-    assert.equal(seconds(of(later, 'hr-low-severe', 'raised')[0]!), 81, '5 s delay, 4 s of it spent in the pipeline');
-    assert.equal(seconds(of(later, 'spo2-low', 'raised')[0]!), 86);
+    const events = feed(e, 60, 80, () => ({ hr: 35, spo2: 88 }));
+    assert.equal(seconds(of(events, 'hr-low-severe', 'raised')[0]!), 61, '5 s delay, 4 s of it spent in the pipeline');
+    assert.equal(seconds(of(events, 'spo2-low', 'raised')[0]!), 66);
+    const t = engine(undefined, 4000);
+    feed(t, 0, 60);
+    const poor = feed(t, 60, 80, () => ({ sqi: 0.2 }));
+    assert.equal(seconds(of(poor, 'poor-signal', 'raised')[0]!), 60 + DEFAULT_LIMITS['poor-signal'].delayS, 'technical: full delay');
   });
 
   it('does not raise a condition shorter than its delay', () => {
@@ -280,16 +282,26 @@ describe('alarm engine: quality gating', () => {
     assert.equal(of(events, 'spo2-low-severe', 'raised').length, 0, '85 is not below 85');
   });
 
+  it('holds values back until a whole analysis window of good signal has followed an artefact', () => {
+    const e = engine();
+    feed(e, 0, 60);
+    // Right after motion the estimate can look clean while its window still holds the artefact.
+    const events = feed(e, 60, 90, (t) => (t < 70 ? { sqi: 0.1, hr: null, reasons: motion } : t < 72 ? { hr: 35, spo2: 84 } : {}));
+    assert.deepEqual(raisedRules(events), []);
+    const settled = feed(e, 90, 110, (t) => (t >= 95 ? { hr: 35 } : {}));
+    assert.equal(seconds(of(settled, 'hr-low-severe', 'raised')[0]!), 100, 'good signal throughout: the plain delay');
+  });
+
   it('keeps a pending condition through a short quality dip, restarts it after a long one', () => {
     const short = engine();
     feed(short, 0, 60);
-    const a = feed(short, 60, 80, (t) => (t >= 64 && t < 66 ? { hr: 130, sqi: 0.1 } : { hr: 130 }));
-    assert.equal(seconds(of(a, 'hr-high', 'raised')[0]!), 70);
+    const a = feed(short, 60, 90, (t) => (t >= 64 && t < 66 ? { hr: 130, sqi: 0.1 } : { hr: 130 }));
+    assert.equal(seconds(of(a, 'hr-high', 'raised')[0]!), 74, 'delay kept from 60 s; raised once the signal has settled (66 + 8 s)');
 
     const long = engine();
     feed(long, 0, 60);
-    const b = feed(long, 60, 90, (t) => (t >= 64 && t < 69 ? { hr: 130, sqi: 0.1 } : { hr: 130 }));
-    assert.equal(seconds(of(b, 'hr-high', 'raised')[0]!), 79, 'delay restarted at 69 s');
+    const b = feed(long, 60, 100, (t) => (t >= 64 && t < 69 ? { hr: 130, sqi: 0.1 } : { hr: 130 }));
+    assert.equal(seconds(of(b, 'hr-high', 'raised')[0]!), 87, 'delay restarted once settled at 77 s');
   });
 
   it('never clears an active alarm because the signal went bad', () => {
@@ -362,6 +374,22 @@ describe('alarm engine: technical alarms', () => {
     d.observeTechnical({ sensor: { state: 'finger-off' } }, 10_000);
     const fromDriver = feed(d, 10, 30, () => ({ hr: null, spo2: null, sqi: 0 }));
     assert.deepEqual(raisedRules(fromDriver), ['sensor-off']);
+  });
+
+  it('does not call values stale while the signal settles after the finger comes back', () => {
+    const e = engine();
+    feed(e, 0, 60);
+    const off = feed(e, 60, 120, () => ({ hr: null, spo2: null, sqi: 0, reasons: ['no-finger'] }));
+    assert.deepEqual(raisedRules(off), ['sensor-off']);
+    const back: AlarmEvent[] = [];
+    for (let t = 120; t < 140; t++) {
+      back.push(...feed(e, t, t + 1));
+      back.push(...e.tick(t * 1000 + 500));
+    }
+    assert.deepEqual(
+      back.map((x) => [x.rule, x.event]),
+      [['sensor-off', 'cleared']],
+    );
   });
 
   it('raises sensor-fault with the driver cause', () => {
