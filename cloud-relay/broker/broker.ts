@@ -14,9 +14,10 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { encode } from '../../protocol/codec.ts';
 import type { PatientRef } from '../../protocol/live.ts';
 import type { ConfigMessage } from '../../protocol/schemas.ts';
-import { topicFor, type UplinkKind } from '../../protocol/topics.ts';
+import { topicFor } from '../../protocol/topics.ts';
 import type { Clock } from '../clock.ts';
-import type { IngestOutcome } from '../ingest/ingest.ts';
+import { GroupCommit } from '../ingest/group-commit.ts';
+import type { IngestOutcome, UplinkItem } from '../ingest/ingest.ts';
 import type { RejectReason, RelayMetrics } from '../metrics.ts';
 import { type DeviceRegistry, patientRef } from '../registry/registry.ts';
 import { maySubscribe, uplinkKindFor } from './acl.ts';
@@ -51,9 +52,9 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   keepaliveLimitS: 0,
 };
 
-/** What the broker hands accepted uplink payloads to; throws when it could not make one durable. */
+/** What the broker hands accepted uplink payloads to: one durable commit per group; throws when it could not commit. */
 export interface UplinkSink {
-  accept(gatewayId: string, kind: UplinkKind, payload: Uint8Array): IngestOutcome;
+  acceptBatch(items: UplinkItem[]): IngestOutcome[];
 }
 
 export interface PresenceSink {
@@ -97,6 +98,7 @@ export class RelayBroker {
    */
   private readonly sessions = new WeakMap<Client, Session>();
   private readonly rateLimiter: ConnectionRateLimiter;
+  private readonly spoolWrites: GroupCommit<UplinkItem, IngestOutcome>;
   private readonly servers: net.Server[] = [];
   private readonly openConnections = new Set<Duplex>();
   private closing = false;
@@ -109,6 +111,7 @@ export class RelayBroker {
     this.aedes = aedes;
     this.limits = limits;
     this.rateLimiter = new ConnectionRateLimiter(limits.connectionsPerWindow, limits.connectionWindowMs, opts.clock);
+    this.spoolWrites = new GroupCommit((items) => opts.ingest.acceptBatch(items));
     this.wireEvents();
     opts.registry.on('revoked', (gatewayId) => this.disconnect(gatewayId, 'gateway revoked'));
   }
@@ -292,18 +295,19 @@ export class RelayBroker {
       done(new RefusedError('not authorized to publish on this topic'));
       return;
     }
-    try {
-      // Rejected payloads are quarantined and still acknowledged: without a
-      // negative PUBACK in MQTT 3.1.1, refusing would make the gateway's outbox
-      // resend the same poison message forever and hold up everything behind it.
-      this.opts.ingest.accept(session.gatewayId, kind, packet.payload as Buffer);
-    } catch (error) {
-      metrics.reject('spool-failure');
-      log.error({ err: error, gatewayId: session.gatewayId, kind }, 'spool write failed; message not acknowledged');
-      done(error as Error);
-      return;
-    }
-    done(null);
+    // Rejected payloads are quarantined and still acknowledged: without a
+    // negative PUBACK in MQTT 3.1.1, refusing would make the gateway's outbox
+    // resend the same poison message forever and hold up everything behind it.
+    // `done` (and with it the PUBACK) waits for the spool commit.
+    this.spoolWrites.submit({ gatewayId: session.gatewayId, kind, payload: packet.payload as Buffer }, (error) => {
+      if (error) {
+        metrics.reject('spool-failure');
+        log.error({ err: error, gatewayId: session.gatewayId, kind }, 'spool write failed; message not acknowledged');
+        done(error);
+        return;
+      }
+      done(null);
+    });
   }
 
   private authorizeSubscribe(

@@ -1,20 +1,30 @@
 /**
  * Uplink ingest: validate against the wire contract, commit to the spool,
- * then tell the live hub. Runs synchronously inside the broker's
- * authorizePublish hook, which aedes calls before it writes PUBACK
- * (lib/handlers/publish.js: authorizePublish → enqueuePublish → PUBACK), so
- * a message is on disk before the gateway may forget it.
+ * then tell the live hub. The broker's authorizePublish hook calls it (in
+ * groups, see group-commit.ts) and answers aedes only after the commit; aedes
+ * writes PUBACK after that answer (lib/handlers/publish.js: authorizePublish →
+ * enqueuePublish → PUBACK), so a message is on disk before the gateway may
+ * forget it.
  */
 import type { Logger } from 'pino';
-import { decode } from '../../protocol/codec.ts';
+import { decode, type RejectCode } from '../../protocol/codec.ts';
 import type { PatientRef } from '../../protocol/live.ts';
-import type { AlarmEvent, ConfigAckMessage, Reading, StatusMessage } from '../../protocol/schemas.ts';
+import type { AlarmEvent, ConfigAckMessage, MessageByKind, Reading, StatusMessage } from '../../protocol/schemas.ts';
 import type { UplinkKind } from '../../protocol/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { type DeviceRegistry, patientRef } from '../registry/registry.ts';
-import { missingCount } from './seq-tracker.ts';
+import { missingCount, type SeqObservation } from './seq-tracker.ts';
 import type { Spool } from './spool.ts';
+
+export interface UplinkItem {
+  gatewayId: string;
+  kind: UplinkKind;
+  payload: Uint8Array;
+}
+
+type UplinkMessage = MessageByKind[UplinkKind];
+type PayloadRejectCode = RejectCode | 'topic-mismatch';
 
 export type IngestOutcome = { status: 'accepted' } | { status: 'duplicate' } | { status: 'rejected'; code: string; reason: string };
 
@@ -52,21 +62,40 @@ export class Ingest {
    * and the broker must then not acknowledge it.
    */
   accept(gatewayId: string, kind: UplinkKind, payload: Uint8Array): IngestOutcome {
-    const { metrics, log, spool, clock } = this.opts;
-    const receivedAt = clock.now();
+    return this.acceptBatch([{ gatewayId, kind, payload }])[0] as IngestOutcome;
+  }
+
+  /**
+   * Admits several payloads in one spool transaction (one fsync for all).
+   * Live pushes, metrics and logs happen only after the commit; if it fails,
+   * none of the messages counts as received and SpoolWriteError is thrown.
+   */
+  acceptBatch(items: readonly UplinkItem[]): IngestOutcome[] {
+    const effects: Array<() => void> = [];
+    const receivedAt = this.opts.clock.now();
+    const outcomes = this.opts.spool.commitGroup(() => items.map((item) => this.stage(item, receivedAt, effects)));
+    for (const effect of effects) effect();
+    return outcomes;
+  }
+
+  /** Validates and spools one message inside the group transaction; side effects wait in `effects`. */
+  private stage({ gatewayId, kind, payload }: UplinkItem, receivedAt: number, effects: Array<() => void>): IngestOutcome {
+    const { metrics, log, spool } = this.opts;
     const decoded = decode(kind, payload);
-    let rejection: { code: string; reason: string } | null = null;
+    let rejection: { code: PayloadRejectCode; reason: string } | null = null;
     if (!decoded.ok) rejection = { code: decoded.code, reason: decoded.reason };
     else if (decoded.value.gatewayId !== gatewayId)
       rejection = { code: 'topic-mismatch', reason: 'envelope gatewayId differs from the topic' };
     const gateway = this.opts.registry.getGateway(gatewayId);
     if (!rejection && !gateway) rejection = { code: 'topic-mismatch', reason: 'gateway is not enrolled' };
     if (rejection || !decoded.ok || !gateway) {
-      const { code, reason } = rejection ?? { code: 'schema', reason: 'invalid' };
-      metrics.reject(code as 'schema');
-      metrics.ingestMessages.inc({ kind, outcome: 'rejected' });
-      log.warn({ gatewayId, kind, code, reason }, 'uplink payload rejected and quarantined');
+      const { code, reason } = rejection ?? { code: 'schema' as const, reason: 'invalid' };
       spool.quarantine(gatewayId, kind, code, reason, payload, receivedAt);
+      effects.push(() => {
+        metrics.reject(code);
+        metrics.ingestMessages.inc({ kind, outcome: 'rejected' });
+        log.warn({ gatewayId, kind, code, reason }, 'uplink payload rejected and quarantined');
+      });
       return { status: 'rejected', code, reason };
     }
     const message = decoded.value;
@@ -82,12 +111,21 @@ export class Ingest {
       keep,
     });
     if (admitted.duplicate) {
-      metrics.ingestMessages.inc({ kind, outcome: 'duplicate' });
-      log.debug({ gatewayId, kind, msgId: message.msgId }, 'duplicate uplink message ignored');
+      effects.push(() => {
+        metrics.ingestMessages.inc({ kind, outcome: 'duplicate' });
+        log.debug({ gatewayId, kind, msgId: message.msgId }, 'duplicate uplink message ignored');
+      });
       return { status: 'duplicate' };
     }
+    effects.push(() => this.received(gatewayId, kind, message, patientRef(gateway), admitted.seq));
+    return { status: 'accepted' };
+  }
+
+  /** After the commit: counts, gap reports, live push. */
+  private received(gatewayId: string, kind: UplinkKind, message: UplinkMessage, patient: PatientRef, seq: SeqObservation): void {
+    const { metrics, log } = this.opts;
     metrics.ingestMessages.inc({ kind, outcome: 'accepted' });
-    const { newGap, reset, state } = admitted.seq;
+    const { newGap, reset, state } = seq;
     if (newGap) {
       const missing = newGap[1] - newGap[0] + 1;
       metrics.seqGaps.inc({ kind });
@@ -98,8 +136,6 @@ export class Ingest {
       metrics.seqResets.inc({ kind });
       log.warn({ gatewayId, kind, seq: message.seq }, 'sequence went backwards: gateway counter restarted');
     }
-
-    const patient = patientRef(gateway);
     switch (message.type) {
       case 'vitals': {
         metrics.ingestReadings.inc(message.readings.length);
@@ -125,7 +161,6 @@ export class Ingest {
         log.info({ gatewayId, configVersion: message.configVersion, accepted: message.accepted }, 'config acknowledged');
         break;
     }
-    return { status: 'accepted' };
   }
 
   /** The last status and config-ack a gateway sent since the relay started. */

@@ -55,6 +55,7 @@ export class Spool {
   private readonly statements;
   private readonly admitTx;
   private rows: number;
+  private group: { rows: number } | null = null;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -126,8 +127,17 @@ export class Spool {
     this.rows = (this.statements.count.get() as { n: number }).n;
   }
 
-  /** Commits one message, or reports it as a duplicate. Throws SpoolWriteError when it could not be made durable. */
+  /**
+   * Commits one message, or reports it as a duplicate. Throws SpoolWriteError
+   * when it could not be made durable. Inside `commitGroup`, the message is
+   * durable only once the group commits.
+   */
   admit(entry: SpoolEntry): AdmitResult {
+    if (this.group) {
+      const result = this.admitTx(entry);
+      if (!result.duplicate && entry.keep) this.group.rows++;
+      return result;
+    }
     let result: AdmitResult;
     try {
       result = this.admitTx.immediate(entry);
@@ -136,6 +146,26 @@ export class Spool {
     }
     if (!result.duplicate && entry.keep) this.rows++;
     return result;
+  }
+
+  /**
+   * Runs `work` as one transaction: one commit and one fsync for every
+   * message admitted in it (group commit). All or nothing: throws
+   * SpoolWriteError and keeps nothing if the commit fails.
+   */
+  commitGroup<T>(work: () => T): T {
+    if (this.group) throw new Error('commitGroup does not nest');
+    this.group = { rows: 0 };
+    try {
+      const result = this.db.transaction(work).immediate();
+      this.rows += this.group.rows;
+      return result;
+    } catch (error) {
+      if (error instanceof SpoolWriteError) throw error;
+      throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.group = null;
+    }
   }
 
   quarantine(gatewayId: string, kind: string, code: string, reason: string, payload: Uint8Array, receivedAt: number): void {
