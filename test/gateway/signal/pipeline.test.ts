@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderSynthetic } from '../../../firmware-bridge/sources/synthetic.ts';
 import { getCalibration, ratioFromSpo2 } from '../../../gateway/signal/calibrations.ts';
-import { analyzeRecording, VitalsPipeline } from '../../../gateway/signal/index.ts';
+import { analyzeRecording, MAX30102_FULL_SCALE, VitalsPipeline } from '../../../gateway/signal/index.ts';
 import { synthPpg } from './synth.ts';
 
 describe('VitalsPipeline', () => {
@@ -94,5 +94,52 @@ describe('VitalsPipeline', () => {
     const expected = (cal.a * r + cal.b) * r + cal.c;
     assert.ok(summary.spo2 !== null && Math.abs(summary.spo2 - expected) < 1, `${summary.spo2} vs ${expected}`);
     assert.throws(() => new VitalsPipeline({ rateHz: 100, calibration: 'nope' }), /unknown calibration/);
+  });
+
+  it('shows no number while the finger is off, says so, and recovers', () => {
+    const rec = renderSynthetic(
+      {
+        name: 'finger-off',
+        initial: { hrBpm: 80, spo2: 95 },
+        events: [
+          { atS: 20, set: { fingerOn: false } },
+          { atS: 35, set: { fingerOn: true } },
+        ],
+      },
+      { rateHz: 50, durationS: 60 },
+    );
+    const { estimates } = analyzeRecording(rec);
+    const off = estimates.filter((e) => e.t > 20.5 && e.t <= 36);
+    assert.ok(off.every((e) => e.hr === null && e.spo2 === null && e.pi === null));
+    assert.ok(off.some((e) => e.reasons.includes('no-finger')));
+    const back = estimates.filter((e) => e.t > 46);
+    assert.ok(back.every((e) => e.hr !== null && Math.abs(e.hr - 80) <= 1.5 && e.spo2 !== null && Math.abs(e.spo2 - 95) <= 2));
+  });
+
+  it('never shows a wrong number during a motion burst, and names motion', () => {
+    const rec = renderSynthetic(
+      { name: 'motion', initial: { hrBpm: 70, spo2: 96 }, events: [{ atS: 20, motion: { durationS: 10, amplitude: 6 } }] },
+      { rateHz: 50, durationS: 50 },
+    );
+    const { estimates } = analyzeRecording(rec);
+    const during = estimates.filter((e) => e.t > 20 && e.t <= 38);
+    for (const e of during) {
+      if (e.hr !== null) assert.ok(Math.abs(e.hr - 70) <= 10, `t=${e.t} hr=${e.hr}`);
+      if (e.spo2 !== null) assert.ok(Math.abs(e.spo2 - 96) <= 4, `t=${e.t} spo2=${e.spo2}`);
+    }
+    assert.ok(during.filter((e) => e.reasons.includes('motion')).length >= 5);
+  });
+
+  it('shows no number while the ADC is clipped at full scale', () => {
+    const rec = renderSynthetic({ hrBpm: 75, spo2: 97 }, { rateHz: 100, durationS: 40 });
+    const red = rec.red!;
+    const ir = rec.ir!;
+    for (let i = 1500; i < 2500; i++) {
+      red[i] = Math.min(MAX30102_FULL_SCALE, red[i]! * 4);
+      ir[i] = Math.min(MAX30102_FULL_SCALE, ir[i]! * 4);
+    }
+    const { estimates } = analyzeRecording({ rateHz: 100, red, ir });
+    const clipped = estimates.filter((e) => e.t > 15.5 && e.t <= 25);
+    assert.ok(clipped.every((e) => e.hr === null && e.spo2 === null && e.reasons.includes('clipping')));
   });
 });
