@@ -2,8 +2,8 @@
  * ECG R-peak detector for the reference heart rate (BIDMC lead II), after
  * Pan & Tompkins (IEEE TBME 1985): band-pass 5–15 Hz, derivative, squaring,
  * 150 ms moving integration, adaptive signal/noise thresholds with search-back
- * for a missed beat, 200 ms refractory period; the R peak is then the largest
- * |band-passed ECG| within 100 ms of the detection.
+ * for a missed beat, 200 ms refractory period; the R peak is then the highest
+ * raw sample around the detection (lead II: R is positive).
  */
 import { Biquad } from '../../../gateway/signal/filters.ts';
 
@@ -72,12 +72,13 @@ export function detectRPeaks(ecg: Float64Array, fs: number): number[] {
       lastPeakValue = v;
     }
   }
-  // Locate the R peak on the band-passed ECG near each detection (the integrator lags by ~win/2).
+  // Locate the R peak on the raw ECG near each detection (the filters and the integrator lag by up to ~win);
+  // lead II's R wave is its largest positive deflection.
   const half = Math.round(0.1 * fs);
   const peaks: number[] = [];
   for (const d of detections) {
-    let best = d;
-    for (let j = Math.max(0, d - win - half); j <= Math.min(n - 1, d + half); j++) if (Math.abs(bp[j]!) > Math.abs(bp[best]!)) best = j;
+    let best = Math.max(0, d - win - half);
+    for (let j = best; j <= Math.min(n - 1, d + half); j++) if (ecg[j]! > ecg[best]!) best = j;
     if (peaks.length === 0 || best - peaks.at(-1)! > refractory) peaks.push(best);
   }
   return peaks;
