@@ -52,7 +52,10 @@ describe('R-peak detector', () => {
     const rr = [0.8, 0.78, 0.82, 0.5, 1.1, 0.8, 0.79, 0.81, 0.8, 0.8, 0.8, 0.8];
     const beats: number[] = [];
     let t = 0.5;
-    for (const d of rr) beats.push((t += d));
+    for (const d of rr) {
+      t += d;
+      beats.push(t);
+    }
     const ecg = new Float64Array(Math.ceil((t + 1) * fs));
     for (let i = 0; i < ecg.length; i++) {
       const s = i / fs;
@@ -65,7 +68,7 @@ describe('R-peak detector', () => {
     }
     const found = detectRPeaks(ecg, fs).map((i) => i / fs);
     assert.equal(found.length, beats.length);
-    found.forEach((f, k) => assert.ok(Math.abs(f - beats[k]!) < 0.02, `beat ${k}: ${f} vs ${beats[k]}`));
+    for (const [k, f] of found.entries()) assert.ok(Math.abs(f - beats[k]!) < 0.02, `beat ${k}: ${f} vs ${beats[k]}`);
   });
 });
 
