@@ -15,7 +15,7 @@
  *   config acks, alarm events last. Messages in flight are never evicted.
  */
 
-import { encode, validate } from '../../protocol/codec.ts';
+import { validate } from '../../protocol/codec.ts';
 import { newId } from '../../protocol/ids.ts';
 import type { AlarmEvent, ClockQuality, Reading } from '../../protocol/schemas.ts';
 import {
@@ -72,6 +72,12 @@ export interface OutboxOptions {
   log?: OutboxLog;
   /** Caps the database file (SQLite max_page_count): tests use it to emulate a full disk. */
   maxPageCount?: number;
+  /**
+   * 'FULL' (default): each enqueue is fsynced before it returns, so it survives a power cut.
+   * 'NORMAL': survives kill -9 (the WAL is in the OS cache) but a power cut may lose the last
+   * commits; only for bulk loads such as benchmarks.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 export interface EvictionCounts {
@@ -159,6 +165,7 @@ interface StoredRow {
 }
 
 const KIND_OF_CLASS: readonly OutboxKind[] = ['alarms', 'config-ack', 'vitals', 'vitals'];
+const UNITS_JSON = JSON.stringify(VITALS_UNITS);
 /** Room left in a message for the envelope around the readings or events. */
 const ENVELOPE_ROOM = 512;
 const THIN_CHUNK_ROWS = 3600;
@@ -197,6 +204,7 @@ export class Outbox {
   private readonly log: OutboxLog;
   private readonly path: string;
   private readonly maxPageCount: number | undefined;
+  private readonly synchronous: 'FULL' | 'NORMAL';
   private statements!: ReturnType<Outbox['prepare']>;
   private bootRef = 0;
   private readonly bootIds = new Map<number, string>();
@@ -209,6 +217,8 @@ export class Outbox {
   /** PUBACK received, delete not yet committed (deletes are batched). */
   private readonly ackPending = new Map<number, number>();
   private ackFlushScheduled = false;
+  /** Highest id handed out per replay class since the last release. */
+  private readonly cursors = { alarms: 0, configAck: 0, vitals: 0 };
   private acked = 0;
   private rejected = 0;
   private diskFull = false;
@@ -217,6 +227,7 @@ export class Outbox {
   private movedAsideTo: string | undefined;
   private closed = false;
   private readonly listeners = new Set<(kind: OutboxKind) => void>();
+  private readonly topics: Record<OutboxKind, string>;
 
   static open(opts: OutboxOptions): Outbox {
     return new Outbox(opts);
@@ -229,7 +240,13 @@ export class Outbox {
     this.log = opts.log ?? consoleLog;
     this.path = opts.path;
     this.maxPageCount = opts.maxPageCount;
-    topicFor(this.gatewayId, 'vitals'); // throws early on an invalid gateway id
+    this.synchronous = opts.synchronous ?? 'FULL';
+    // topicFor throws early on an invalid gateway id.
+    this.topics = {
+      vitals: topicFor(this.gatewayId, 'vitals'),
+      alarms: topicFor(this.gatewayId, 'alarms'),
+      'config-ack': topicFor(this.gatewayId, 'config-ack'),
+    };
     this.attach(
       openOutboxDatabase({ path: this.path, gatewayId: this.gatewayId, log: this.log, nowMs: Date.now(), maxPageCount: this.maxPageCount }),
     );
@@ -242,6 +259,7 @@ export class Outbox {
       this.recoveredFromCorruption = true;
       this.movedAsideTo = opened.movedAsideTo;
     }
+    this.db.pragma(`synchronous = ${this.synchronous}`);
     this.statements = this.prepare();
     const s = this.statements;
     s.insertBoot.run(this.clock.bootId);
@@ -261,6 +279,7 @@ export class Outbox {
     this.bytes = totals.bytes ?? 0;
     this.inFlight.clear();
     this.ackPending.clear();
+    this.resetCursors();
   }
 
   private prepare() {
@@ -278,8 +297,10 @@ export class Outbox {
         'INSERT INTO message (id, class, msg_id, seq, synced, boot, t, bytes, body) VALUES (@id, @cls, @msgId, @seq, @synced, @boot, @t, @bytes, @body)',
       ),
       remove: db.prepare('DELETE FROM message WHERE id = ?'),
-      takeClass: db.prepare('SELECT * FROM message WHERE class = ? ORDER BY id LIMIT ?'),
-      takeVitals: db.prepare('SELECT * FROM message WHERE class >= 2 ORDER BY id LIMIT ?'),
+      // Cursors: everything at or below the last id taken is in flight or gone, so the scan starts after it.
+      takeClass: db.prepare('SELECT * FROM message WHERE class = ? AND id > ? ORDER BY id LIMIT ?'),
+      takeVitals: db.prepare('SELECT * FROM message WHERE class >= 2 AND id > ? ORDER BY id LIMIT ?'),
+      thinCandidates: db.prepare('SELECT * FROM message WHERE class = 2 ORDER BY id LIMIT ?'),
       oldestOfClass: db.prepare('SELECT id, bytes FROM message WHERE class = ? ORDER BY id LIMIT ?'),
       oldestVitals: db.prepare('SELECT id, bytes FROM message WHERE class >= 2 ORDER BY id LIMIT ?'),
       markThinned: db.prepare('UPDATE message SET class = 3 WHERE id = ?'),
@@ -433,24 +454,47 @@ export class Outbox {
   take(max: number): OutboxEntry[] {
     this.assertOpen();
     const out: OutboxEntry[] = [];
-    const skip = this.inFlight.size + this.ackPending.size;
-    const fill = (rows: StoredRow[]) => {
-      for (const row of rows) {
-        if (out.length >= max) return;
-        if (this.busy(row.id)) continue;
-        const entry = this.entryOf(row);
-        if (entry) {
-          out.push(entry);
-          this.inFlight.set(row.id, row.bytes);
+    const fill = (query: (after: number, limit: number) => StoredRow[], cursor: 'alarms' | 'configAck' | 'vitals') => {
+      // Busy rows (acknowledged, delete not yet committed) may sit after the cursor after a release: page past them.
+      for (;;) {
+        const want = max - out.length;
+        if (want <= 0) return;
+        const rows = query(this.cursors[cursor], want);
+        for (const row of rows) {
+          this.cursors[cursor] = Math.max(this.cursors[cursor], row.id);
+          if (this.busy(row.id)) continue;
+          const entry = this.entryOf(row);
+          if (entry) {
+            out.push(entry);
+            this.inFlight.set(row.id, row.bytes);
+          }
         }
+        if (rows.length < want) return;
       }
     };
+    const s = this.statements;
     this.guard(() => {
-      fill(this.statements.takeClass.all(CLASS.alarms, max + skip) as StoredRow[]);
-      if (out.length < max) fill(this.statements.takeClass.all(CLASS.configAck, max + skip) as StoredRow[]);
-      if (out.length < max) fill(this.statements.takeVitals.all(max + skip) as StoredRow[]);
+      fill((after, limit) => s.takeClass.all(CLASS.alarms, after, limit) as StoredRow[], 'alarms');
+      fill((after, limit) => s.takeClass.all(CLASS.configAck, after, limit) as StoredRow[], 'configAck');
+      fill((after, limit) => s.takeVitals.all(after, limit) as StoredRow[], 'vitals');
     });
     return out;
+  }
+
+  /**
+   * The wire message for a stored row, by concatenation: the body was validated (as part of the whole
+   * message) when it was enqueued, so the drain does not parse, re-validate and re-serialise it — that
+   * work was most of the per-message cost of a replay (docs/bench/outbox.md). The relay validates again.
+   */
+  private serialize(kind: OutboxKind, row: StoredRow, bootId: string): string {
+    const body = row.body;
+    const first = body[0];
+    if ((first !== '[' && first !== '{') || body.length < 2) throw new Error('stored body is not JSON');
+    const envelope = `{"v":${SCHEMA_VERSION},"msgId":${JSON.stringify(row.msg_id)},"gatewayId":${JSON.stringify(this.gatewayId)},"seq":${row.seq},"clock":{"quality":"${row.synced ? 'synced' : 'unsynced'}","bootId":${JSON.stringify(bootId)}},`;
+    if (kind === 'vitals') return `${envelope}"type":"vitals","units":${UNITS_JSON},"readings":${body}}`;
+    if (kind === 'alarms') return `${envelope}"type":"alarms","events":${body}}`;
+    if (first !== '{' || body === '{}') throw new Error('stored config ack is not an object');
+    return `${envelope}"type":"config-ack",${body.slice(1)}`;
   }
 
   private entryOf(row: StoredRow): OutboxEntry | null {
@@ -459,15 +503,10 @@ export class Outbox {
       if (!kind) throw new Error(`unknown class ${row.class}`);
       const bootId = this.bootIds.get(row.boot);
       if (!bootId) throw new Error(`unknown boot ${row.boot}`);
-      const env: Envelope = {
-        v: SCHEMA_VERSION,
-        msgId: row.msg_id,
-        gatewayId: this.gatewayId,
-        seq: row.seq,
-        clock: { quality: row.synced ? 'synced' : 'unsynced', bootId },
-      };
-      const payload = encode(kind, this.message(kind, env, JSON.parse(row.body)) as never);
-      return { id: row.id, kind, topic: topicFor(this.gatewayId, kind), msgId: row.msg_id, seq: row.seq, payload };
+      const payload = Buffer.from(this.serialize(kind, row, bootId));
+      if (payload.byteLength > PAYLOAD_LIMITS[kind])
+        throw new Error(`${kind} message of ${payload.byteLength} bytes exceeds the contract limit`);
+      return { id: row.id, kind, topic: this.topics[kind], msgId: row.msg_id, seq: row.seq, payload };
     } catch (error) {
       // A row that cannot become a valid message would block the queue forever: drop it, count it, say so.
       this.rejected += 1;
@@ -514,7 +553,7 @@ export class Outbox {
       this.log.error({ err: error }, 'outbox: could not delete acknowledged messages; they will be sent again');
       this.ackPending.clear();
     } finally {
-      if (this.db.open) this.db.pragma('synchronous = FULL');
+      if (this.db.open) this.db.pragma(`synchronous = ${this.synchronous}`);
     }
   }
 
@@ -522,6 +561,13 @@ export class Outbox {
   release(ids?: Iterable<number>): void {
     if (ids === undefined) this.inFlight.clear();
     else for (const id of ids) this.inFlight.delete(id);
+    this.resetCursors();
+  }
+
+  private resetCursors(): void {
+    this.cursors.alarms = 0;
+    this.cursors.configAck = 0;
+    this.cursors.vitals = 0;
   }
 
   // ---- budget ----------------------------------------------------------------------------------------------
@@ -569,9 +615,7 @@ export class Outbox {
 
   /** Replaces each minute of the oldest full-resolution vitals by one aggregate message. */
   private thinOldestVitals(): boolean {
-    const rows = (this.guard(() => this.statements.takeClass.all(CLASS.vitals, THIN_CHUNK_ROWS)) as StoredRow[]).filter(
-      (r) => !this.busy(r.id),
-    );
+    const rows = (this.guard(() => this.statements.thinCandidates.all(THIN_CHUNK_ROWS)) as StoredRow[]).filter((r) => !this.busy(r.id));
     if (rows.length === 0) return false;
     const groups: StoredRow[][] = [];
     for (const row of rows) {

@@ -198,10 +198,21 @@ export function startUplink(opts: UplinkOptions): Uplink {
           outbox.ack(entry.id);
           stats.acked += 1;
           if (renewing && inFlight.size === 0) finishRenewal();
-          else pump();
+          else schedulePump();
         });
       }
     }
+  }
+
+  let pumpScheduled = false;
+  /** Coalesces the PUBACKs of one socket read into one refill: one query and one write burst per tick. */
+  function schedulePump(): void {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
   }
 
   function publishStatus(): void {
@@ -369,7 +380,7 @@ export function startUplink(opts: UplinkOptions): Uplink {
     current.on('close', () => onDisconnected(myGeneration, stats.lastError ?? 'connection closed'));
   }
 
-  const unsubscribe = outbox.onEnqueued(() => pump());
+  const unsubscribe = outbox.onEnqueued(() => schedulePump());
   void connect();
 
   return {

@@ -128,10 +128,10 @@ export async function startTestBroker(opts: {
 }
 
 /** Resolves when `condition` holds, polling every 10 ms; rejects after `timeoutMs` with `what`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(condition: () => boolean, what: string | (() => string), timeoutMs = 15_000): Promise<void> {
   const start = performance.now();
   while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
