@@ -110,6 +110,7 @@ export class Max30102Driver implements Sensor {
   private configured = false;
   private lastDataAt = 0;
   private nextLostBefore = 0;
+  private gapCarry = 0;
   /** Samples still to come before the first one measured at a new LED current. */
   private stepIn: number | undefined;
   private tempRequestedAt: number | undefined;
@@ -197,7 +198,10 @@ export class Max30102Driver implements Sensor {
       if (gen !== this.generation) return;
       if (this.configured) {
         // The reset emptied the FIFO: whatever was produced since the last read is gone.
-        const gap = Math.round(((this.clock.now() - this.lastDataAt) * this.sampleRateHz) / 1000);
+        // Carry the fraction over so that many re-initialisations in a row do not add up rounding errors.
+        const exact = ((this.clock.now() - this.lastDataAt) * this.sampleRateHz) / 1000 + this.gapCarry;
+        const gap = Math.floor(exact);
+        this.gapCarry = exact - gap;
         if (gap > 0) this.lose(gap);
       }
       this.configured = true;
@@ -268,7 +272,7 @@ export class Max30102Driver implements Sensor {
         `configuration did not stick: FIFO_CONFIG ${hex(back[0]!)}/${hex(fifoConfig)}, MODE ${hex(back[1]!)}/${hex(mode)}, SPO2 ${hex(back[2]!)}/${hex(spo2Config)}`,
       );
     }
-    this.nextLostBefore = 0;
+    // Pending gap marks survive a re-initialisation: they belong on the next sample delivered.
     this.stepIn = undefined;
     this.tempRequestedAt = undefined;
   }
@@ -330,6 +334,16 @@ export class Max30102Driver implements Sensor {
     }
     const batch = await this.readFifo(available);
     if (gen !== this.generation) return;
+    // The chip's own account (pointers + OVF_COUNTER) must match the time elapsed; samples that
+    // vanished without a trace (a wedged FIFO that came back) are counted from the clock instead.
+    const expected = ((now - this.lastDataAt) * this.sampleRateHz) / 1000;
+    const deficit = expected - available - ovf;
+    // The margin keeps timer jitter from being taken for loss; past it, the whole deficit counts.
+    if (ovf < PTR_MASK && deficit > 2 + 0.02 * expected) {
+      const missing = Math.floor(deficit);
+      this.lose(missing);
+      this.log('warn', `${missing} samples missing from the FIFO without an overflow (stuck pointers?)`);
+    }
     if (this.nextLostBefore > 0) {
       batch[0]!.lostBefore = this.nextLostBefore;
       this.nextLostBefore = 0;
@@ -345,6 +359,7 @@ export class Max30102Driver implements Sensor {
     }
     this.lastDataAt = now;
     this.failures = 0;
+    this.gapCarry = 0;
     if (this.st.state === 'fault') {
       this.faultCause = undefined;
       this.setState('starting', `recovered from: ${this.st.cause ?? 'fault'}`);

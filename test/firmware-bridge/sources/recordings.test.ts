@@ -275,3 +275,53 @@ describe('loadRecording: what cannot be read', () => {
     }
   });
 });
+
+describe('garbage in: only RecordingError comes out', () => {
+  // Deterministic pseudo-random inputs built from pieces of real formats, shuffled and cut.
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pieces = [
+    'time_ms,red,ir',
+    'red,ir',
+    '1,2',
+    '3,,4',
+    '#',
+    'NaN',
+    '-999',
+    '1e400',
+    ' ',
+    '\r\r\n',
+    '\n',
+    ',',
+    'timestamp,sampleNum',
+    '0x1f',
+    'é',
+    '\u0000',
+    '1,2,3,4,5,6',
+    'Time [s], PLETH',
+    'Sample,RED,IR',
+    '1500834490.3 33292971 0 2544250 3105078 72 270',
+  ];
+  test('parseCsvRecording and loadRecording on 300 mangled files', () => {
+    for (let i = 0; i < 300; i++) {
+      const n = Math.floor(rand() * 30);
+      const text = Array.from({ length: n }, () => pieces[Math.floor(rand() * pieces.length)]).join(rand() < 0.5 ? '\n' : ',');
+      const rateHz = rand() < 0.5 ? undefined : 25;
+      for (const run of [() => parseCsvRecording(text, { rateHz }), () => loadRecording(file(`fuzz/f${i}.csv`, text), { rateHz })]) {
+        try {
+          const r = run();
+          assert.ok(r.rateHz > 0 && (r.red ?? r.ir)!.length > 0);
+          for (const ch of [r.red, r.ir]) if (ch) assert.ok(ch.every(Number.isFinite), 'no NaN or Infinity in a parsed channel');
+        } catch (err) {
+          assert.ok(
+            err instanceof RecordingError,
+            `input ${JSON.stringify(text).slice(0, 120)} threw ${(err as Error).name}: ${(err as Error).message}`,
+          );
+        }
+      }
+    }
+  });
+});
