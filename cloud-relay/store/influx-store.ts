@@ -119,6 +119,7 @@ export class InfluxHistoryStore implements HistoryStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#writer?.close();
   }
 
   #checkOpen(what: string): void {

@@ -111,7 +111,8 @@ const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 /** The relay's own process, and what it last reported. */
 class RelayUnderTest {
   readonly child = fork(fileURLToPath(new URL('../../scripts/fleet/relay-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // e.g. VIGIL_BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the relay alone.
+    execArgv: ['--import', 'tsx', ...(process.env.VIGIL_BENCH_RELAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   stored = 0;
@@ -255,6 +256,10 @@ async function main(): Promise<void> {
     fleet = null;
     relay.send({ type: 'stop', drainDeadlineMs: 600_000 });
     const closed = await relay.next('closed');
+    await new Promise((resolve) => {
+      relay.child.once('exit', resolve);
+      setTimeout(resolve, 30_000).unref();
+    });
     const counted = await influx.query('SELECT count("sqi") FROM "reading"', 'vigil_bench');
     const inInflux = Number(counted.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
     // Acknowledged but neither in InfluxDB nor still in the spool: the only thing that counts as lost.
