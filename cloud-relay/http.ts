@@ -19,7 +19,7 @@ import type { Spool } from './ingest/spool.ts';
 import { bearer } from './live/hub.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { canView, type DeviceRegistry, EnrollmentError, sameSecret, UnknownGatewayError, type Viewer } from './registry/registry.ts';
-import type { HistoryStore } from './store/history-store.ts';
+import { type HistoryStore, HistoryStoreError } from './store/history-store.ts';
 
 export const VIEWER_PATH = '/api/v1/admin/viewers';
 export const READINGS_PATH = '/api/v1/patients/:patientId/readings';
@@ -93,6 +93,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     if (error.validation) {
       metrics.reject('http-bad-request');
       return reply.code(400).send({ error: 'bad-request', message: error.message });
+    }
+    if (error instanceof HistoryStoreError) {
+      log.warn({ err: error }, 'history read failed');
+      return reply.code(503).send({ error: 'store-unavailable', message: 'the history store cannot answer now; try again' });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) log.error({ err: error }, 'HTTP handler failed');

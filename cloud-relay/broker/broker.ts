@@ -45,7 +45,8 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   // The largest payload the contract allows (vitals, 64 KiB) plus topic and headers.
   maxPacketBytes: 80 * 1024,
   connectTimeoutMs: 10_000,
-  connectionsPerWindow: 30,
+  // Generous enough for a ward's gateways reconnecting together through one NAT address after a relay restart.
+  connectionsPerWindow: 120,
   connectionWindowMs: 60_000,
   maxInflightInbound: 100,
   queueLimit: 42,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AlarmsMessage, VitalsMessage } from '../../protocol/schemas.ts';
 import type { Clock } from '../clock.ts';
 import type { RelayMetrics } from '../metrics.ts';
-import type { HistoryStore, StoredAlarmEvent, StoredReading } from '../store/history-store.ts';
+import { type HistoryStore, HistoryStoreError, type StoredAlarmEvent, type StoredReading } from '../store/history-store.ts';
 import type { Spool, SpoolRow } from './spool.ts';
 
 export interface DrainerOptions {
@@ -143,10 +143,12 @@ export class SpoolDrainer {
       } catch (error) {
         this.consecutiveFailures++;
         this.opts.metrics.storeWriteFailures.inc();
-        this.opts.log.warn(
-          { err: error, backoffMs: this.backoffMs, spoolDepth: this.opts.spool.depth() },
-          'history store write failed; retrying',
-        );
+        const context = { err: error, backoffMs: this.backoffMs, spoolDepth: this.opts.spool.depth(), failures: this.consecutiveFailures };
+        // A refusal that cannot succeed on retry (bad credentials, a field-type conflict) holds the spool until
+        // someone fixes the cause; nothing is discarded, so it is an error for an operator to see.
+        if (error instanceof HistoryStoreError && !error.retryable)
+          this.opts.log.error(context, 'history store refused a batch; the spool holds it');
+        else this.opts.log.warn(context, 'history store write failed; retrying');
         await this.sleep(this.backoffMs);
         this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
         continue;

@@ -141,5 +141,9 @@ describe('live dashboard sessions', () => {
     assert.equal((await get(chargeToken, 'patient-2')).status, 200);
     assert.equal((await get('bogus', 'patient-1')).status, 401);
     assert.equal((await get(h.relay.adminToken, 'patient-1')).status, 401, 'the admin token is not a viewer token');
+    h.store.failing = true;
+    const unavailable = await get(nurseToken, 'patient-1');
+    h.store.failing = false;
+    assert.equal(unavailable.status, 503, 'a store outage is reported as such, not as an internal error');
   });
 });
