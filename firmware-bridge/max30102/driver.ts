@@ -338,8 +338,9 @@ export class Max30102Driver implements Sensor {
     // vanished without a trace (a wedged FIFO that came back) are counted from the clock instead.
     const expected = ((now - this.lastDataAt) * this.sampleRateHz) / 1000;
     const deficit = expected - available - ovf;
-    // The margin keeps timer jitter from being taken for loss; past it, the whole deficit counts.
-    if (ovf < PTR_MASK && deficit > 2 + 0.02 * expected) {
+    // The wide margin keeps timer jitter and the chip's oscillator tolerance (a slow part delivers
+    // fewer samples than nominal) from being taken for loss; past it, the whole deficit counts.
+    if (ovf < PTR_MASK && deficit > 4 + 0.25 * expected) {
       const missing = Math.floor(deficit);
       this.lose(missing);
       this.log('warn', `${missing} samples missing from the FIFO without an overflow (stuck pointers?)`);

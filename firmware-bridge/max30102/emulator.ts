@@ -8,7 +8,7 @@
  * rollover on or off, and OVF_COUNTER (saturating at 31, cleared when a sample is popped);
  * samples produced at SPO2_SR / SMP_AVE in emulated time; LED currents and ADC range scaling the
  * light; resolution set by the pulse width (left-justified in 18 bits) with junk in bits 23:18;
- * the die temperature conversion started by TEMP_EN. Fault injection: NACK or EIO on chosen
+ * the die temperature conversion started by TEMP_EN; an optional sample-clock error. Fault injection: NACK or EIO on chosen
  * registers, an absent device, a wrong PART_ID, stuck FIFO pointers, a hung bus, transient errors.
  */
 import type { Clock, Timer } from '../clock.ts';
@@ -58,6 +58,8 @@ export interface EmulatorOptions {
   /** Die temperature the emulated chip reports, °C. */
   dieTempC?: number;
   faults?: EmulatorFaults;
+  /** Sample-clock error of this part, e.g. −0.05 for an oscillator 5 % slow (default 0). */
+  rateError?: number;
   /** Seed for the junk in bits 23:18. */
   seed?: number;
   /** 7-bit I2C address the chip answers at (default 0x57). */
@@ -96,6 +98,7 @@ export class Max30102Emulator implements I2CBus {
   readonly int = new MemoryGpioInput(1, 'falling');
   faults: EmulatorFaults;
   dieTempC: number;
+  private readonly rateError: number;
   readonly stats: EmulatorStats = { transactions: 0, fifoBytesRead: 0, samplesProduced: 0, samplesLost: 0 };
 
   private readonly clock: Clock;
@@ -121,6 +124,7 @@ export class Max30102Emulator implements I2CBus {
     this.source = opts.source;
     this.faults = { ...(opts.faults ?? {}) };
     this.dieTempC = opts.dieTempC ?? 31.25;
+    this.rateError = opts.rateError ?? 0;
     this.address = opts.address ?? MAX30102_ADDRESS;
     this.junk = mulberry32(opts.seed ?? 7);
     this.sourceStartMs = this.clock.now();
@@ -305,7 +309,7 @@ export class Max30102Emulator implements I2CBus {
   private periodMs(): number {
     const { sampleRate } = decodeSpo2Config(this.regs[REG.SPO2_CONFIG]!);
     const { average } = decodeFifoConfig(this.regs[REG.FIFO_CONFIG]!);
-    return (1000 * average) / sampleRate;
+    return (1000 * average) / (sampleRate * (1 + this.rateError));
   }
 
   /** A configuration change restarts the sample clock from now. */
