@@ -64,6 +64,10 @@ class Channel {
   prev = Number.NaN;
   cur = Number.NaN;
   readonly bp = new Ring(WIN);
+  /** |second difference| of the absorbance before the band-pass: a spike is sharp, a pulse is not. */
+  readonly sharpness = new Ring(WIN);
+  private v1 = Number.NaN;
+  private v2 = Number.NaN;
   // Per-second raw statistics over the window (cyclic by second).
   readonly secSum = new Float64Array(WINDOW_S);
   readonly secCount = new Float64Array(WINDOW_S);
@@ -105,6 +109,21 @@ class Channel {
   emit(frac: number): void {
     const v = this.prev + frac * (this.cur - this.prev);
     this.bp.push(this.lp.step(this.hp.step(v)));
+    this.sharpness.push(Number.isNaN(this.v2) ? 0 : Math.abs(v - 2 * this.v1 + this.v2));
+    this.v2 = this.v1;
+    this.v1 = v;
+  }
+
+  /** Largest sharpness over the newest n internal samples. */
+  maxSharpness(n: number): number {
+    const ring = this.sharpness;
+    const m = Math.min(n, ring.length);
+    let max = 0;
+    for (let i = 0; i < m; i++) {
+      const v = ring.data[(ring.head - 1 - i + ring.capacity * 2) % ring.capacity]!;
+      if (v > max) max = v;
+    }
+    return max;
   }
 
   resetSecond(sec: number): void {
@@ -313,6 +332,7 @@ export class VitalsPipeline {
       excursionRatio: (hi - lo) / this.trustedAmp,
       amplitudeSpread: spread,
       // Relative to a sinusoid at the pulse rate (whose second difference has energy ω⁴), so fast hearts are not rough.
+      spikiness: amp > 0 ? primary.maxSharpness(n) / amp : Number.NaN,
       roughness: energy > 0 && period ? curvature / energy / ((2 * Math.PI) / period.lag) ** 4 : Number.NaN,
     };
     const sqi = assessQuality(features, reasons);

@@ -37,6 +37,8 @@ export interface WindowFeatures {
   excursionRatio: number;
   /** Mean absolute deviation of beat amplitudes over their median. */
   amplitudeSpread: number;
+  /** Sharpest second difference of the absorbance (before the band-pass) over the beat amplitude: spikes. */
+  spikiness: number;
   /** Energy of the second difference over the energy, relative to a sinusoid at the pulse rate: a pulse is smooth, in-band noise is rough. */
   roughness: number;
 }
@@ -48,8 +50,8 @@ export const QUALITY = {
   spo2MinSqi: 0.6,
   /** Red and IR must see the same pulse for R to mean anything. */
   spo2MinChannelCorrelation: 0.9,
-  /** Perfusion index (%) under which the pulse is too weak to trust. */
-  minPerfusionIndex: 0.02,
+  /** Perfusion index (%) under which the pulse is too weak to trust; full trust from twice that. */
+  minPerfusionIndex: 0.03,
   /** No finger: raw DC under this share of full scale and no pulse. */
   noFingerDcFraction: 0.02,
   maxClippedFraction: 0.01,
@@ -57,6 +59,8 @@ export const QUALITY = {
   maxAmplitudeRatio: 2.5,
   /** A window swinging this many trusted pulse amplitudes peak to peak is motion. */
   maxExcursionRatio: 4,
+  /** Second difference over beat amplitude above which a window holds spikes (clean ≲ 0.35 on the tuning set). */
+  maxSpikiness: 0.6,
 } as const;
 
 const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
@@ -80,6 +84,7 @@ export function sqiFeatureVector(f: WindowFeatures, out: Float64Array = new Floa
   out[8] = finite(f.channelCorrelation, 1);
   out[9] = f.rateAmbiguous ? 1 : 0;
   out[10] = Math.log(Math.min(1000, Math.max(0.1, finite(f.roughness, 100))));
+  out[11] = Math.log(Math.min(100, Math.max(0.01, finite(f.spikiness, 10))));
   return out;
 }
 
@@ -95,6 +100,7 @@ export const SQI_FEATURES = [
   'channelCorrelation',
   'rateAmbiguous',
   'ln roughness',
+  'ln spikiness',
 ] as const;
 
 /**
@@ -105,8 +111,8 @@ export const SQI_FEATURES = [
  * standardised weights, each weight held to its expected sign).
  */
 export const SQI_MODEL = {
-  bias: -20.506,
-  weights: [0.0, 8.977, 0.0, 3.881, -0.072, 0.0, 0.0, -0.7, 8.317, -1.314, 0.0],
+  bias: -19.931,
+  weights: [0.0, 9.065, 0.0, 3.104, 0.0, 0.0, 0.0, -0.654, 8.02, -1.496, 0.0, -0.306],
 } as const;
 
 const vector = new Float64Array(SQI_FEATURES.length);
@@ -118,7 +124,7 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   const model = 1 / (1 + Math.exp(-z));
   // Hard gates: each of these alone means no number, whatever the model says.
   const unclipped = f.clippedFraction > QUALITY.maxClippedFraction ? 0 : 1;
-  const perfused = Number.isNaN(f.perfusionIndex) ? 0 : clamp01(f.perfusionIndex / QUALITY.minPerfusionIndex);
+  const perfused = Number.isNaN(f.perfusionIndex) ? 0 : clamp01(f.perfusionIndex / QUALITY.minPerfusionIndex - 1);
   // A pulse that shrank to a fraction of itself within seconds is lost, not weak.
   const present = Number.isNaN(f.amplitudeRatio) ? 1 : clamp01((f.amplitudeRatio - 0.15) / 0.15);
   // The two rhythm estimators must agree and the rate must not be ambiguous: these guard the number itself.
@@ -127,7 +133,9 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   // Motion: the window swings far beyond its own beats, or beyond the pulse seen a moment ago.
   const jump = Number.isFinite(f.amplitudeRatio) ? clamp01(1 - (f.amplitudeRatio - QUALITY.maxAmplitudeRatio) / 1.5) : 1;
   const swing = Number.isFinite(f.excursionRatio) ? clamp01(1 - (f.excursionRatio - QUALITY.maxExcursionRatio) / 2) : 1;
-  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing;
+  // Spikes (a knock on the sensor, a loose contact): edges far sharper than any heartbeat's.
+  const smooth = Number.isFinite(f.spikiness) ? clamp01(1 - (f.spikiness - QUALITY.maxSpikiness) / QUALITY.maxSpikiness) : 1;
+  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing * smooth;
   const sqi = f.pulseLost ? 0 : clamp01(model * agree * unambiguous * still * unclipped * perfused * present);
 
   // Reasons: what a technician can act on, by simple rules on the same features.

@@ -119,7 +119,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // Expected direction of each feature in SQI_FEATURES order. The two ratios to the trusted
   // amplitude are left to the hard motion gates: they depend on the index itself (the trusted
   // amplitude is learnt from good windows), a loop a one-shot fit cannot see.
-  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, 0, 0, -1, 1, -1, -1], 0.01);
+  const model = fitLogistic(x, y, [1, 1, -1, 1, -1, 0, 0, -1, 1, -1, -1, -1], 0.01);
   console.log(`windows: ${y.filter((v) => v === 1).length} clean, ${y.filter((v) => v === 0).length} corrupted`);
   SQI_FEATURES.forEach((name, j) => {
     console.log(`${name.padEnd(22)} ${model.weights[j]!.toFixed(3)}`);

@@ -19,6 +19,7 @@ const clean: WindowFeatures = {
   excursionRatio: 1.3,
   amplitudeSpread: 0.08,
   roughness: 4,
+  spikiness: 0.2,
 };
 const judge = (over: Partial<WindowFeatures>) => {
   const reasons: QualityReason[] = [];
