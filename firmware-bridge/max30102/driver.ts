@@ -267,7 +267,8 @@ export class Max30102Driver implements Sensor {
     await this.write(REG.MODE_CONFIG, mode);
     // Read the configuration back: a chip that does not keep it is not one we can trust.
     const back = await this.block(REG.FIFO_CONFIG, 3);
-    if (back[0] !== fifoConfig || (back[1]! & 0x87) !== mode || back[2] !== spo2Config) {
+    // Reserved bits (MODE_CONFIG 5:3, SPO2_CONFIG 7) are masked off: silicon may read them either way.
+    if (back[0] !== fifoConfig || (back[1]! & 0x87) !== mode || (back[2]! & 0x7f) !== spo2Config) {
       throw new SensorFaultError(
         `configuration did not stick: FIFO_CONFIG ${hex(back[0]!)}/${hex(fifoConfig)}, MODE ${hex(back[1]!)}/${hex(mode)}, SPO2 ${hex(back[2]!)}/${hex(spo2Config)}`,
       );
@@ -315,7 +316,8 @@ export class Max30102Driver implements Sensor {
     const head = await this.block(REG.INT_STATUS_1, 7);
     if (gen !== this.generation) return;
     const [int1, , en1, , wrRaw, ovfRaw, rdRaw] = head;
-    if (en1 !== INT1.A_FULL) throw new SensorFaultError(`sensor lost its configuration (INT_ENABLE_1 ${hex(en1!)}): power glitch or reset`);
+    if ((en1! & 0xe0) !== INT1.A_FULL)
+      throw new SensorFaultError(`sensor lost its configuration (INT_ENABLE_1 ${hex(en1!)}): power glitch or reset`);
     if (int1! & INT1.ALC_OVF) this.st.ambientOverflows++;
     const wr = wrRaw! & PTR_MASK;
     const rd = rdRaw! & PTR_MASK;
