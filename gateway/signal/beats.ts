@@ -22,8 +22,9 @@ export interface Period {
 
 /**
  * Dominant pulse period of x[0..n) by normalised autocorrelation. Prefers the
- * shortest lag whose correlation is within 20 % of the best one when the best
- * is a multiple of it, so a run of similar beats never reads as half rate.
+ * shortest lag whose correlation is above 0.5 and 60 % of the best one when
+ * the best is a multiple of it, so a run of similar beats never reads as half
+ * or a third of the rate.
  * `acf` must hold at least fs·60/MIN_BPM + 2 values. Cost grows with n·fs:
  * callers decimate to ~25 Hz first (the lag is refined by interpolation).
  */
@@ -58,9 +59,11 @@ export function dominantPeriod(x: Float64Array, n: number, fs: number, acf: Floa
   if (best < 0) return null;
   for (let k = kMin; k < best; k++) {
     const r = acf[k]!;
-    if (!(r > acf[k - 1]! && r >= acf[k + 1]!) || r < 0.8 * bestR) continue;
+    // A strong peak at a whole fraction of the best lag is the period itself: over a long lag the
+    // normalised acf can score a multiple higher when the rate drifts a little.
+    if (!(r > acf[k - 1]! && r >= acf[k + 1]!) || r < Math.max(0.5, 0.6 * bestR)) continue;
     const m = best / k;
-    if (Math.abs(m - Math.round(m)) < 0.12 * Math.round(m)) {
+    if (Math.round(m) >= 2 && Math.abs(m - Math.round(m)) < 0.12 * Math.round(m)) {
       best = k;
       bestR = r;
       break;
