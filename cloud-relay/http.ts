@@ -227,6 +227,17 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       },
     );
 
+    admin.delete(
+      `${VIEWER_PATH}/:viewerId`,
+      { schema: { params: T.Object({ viewerId: T.String({ pattern: '^[0-9a-f]{16}$' }) }) } },
+      async (request, reply) => {
+        const { viewerId } = request.params as { viewerId: string };
+        if (!registry.revokeViewer(viewerId)) return reply.code(404).send({ error: 'not-found', message: 'no such viewer' });
+        log.info({ viewerId }, 'viewer token revoked');
+        return reply.code(204).send();
+      },
+    );
+
     admin.post(VIEWER_PATH, { schema: { body: CreateViewerRequest } }, async (request, reply) => {
       const body = request.body as Static<typeof CreateViewerRequest>;
       const viewer = registry.createViewer(body.name, body.patientIds);

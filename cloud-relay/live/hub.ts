@@ -20,6 +20,8 @@ export const LIVE_PATH = '/live';
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** WebSocket close code 1013 "Try Again Later" (RFC 6455 §7.4.1 registry). */
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/** 1008 "Policy Violation": the credential is no longer valid. */
+const CLOSE_POLICY_VIOLATION = 1008;
 
 interface Session {
   ws: WebSocket;
@@ -36,7 +38,19 @@ export class LiveHub implements LiveSink {
     private readonly registry: DeviceRegistry,
     private readonly metrics: RelayMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Who is where changed: every session gets a fresh snapshot of what it may now see.
+    const refresh = () => {
+      for (const session of this.sessions) this.send(session, this.snapshot(session.viewer));
+    };
+    registry.on('enrolled', refresh);
+    registry.on('assigned', refresh);
+    registry.on('revoked', refresh);
+    registry.on('viewerRevoked', (viewerId) => {
+      for (const session of this.sessions)
+        if (session.viewer.viewerId === viewerId) session.ws.close(CLOSE_POLICY_VIOLATION, 'viewer revoked');
+    });
+  }
 
   /** Takes over HTTP upgrades on `/live`; other paths are left to other handlers. */
   attach(server: Server): void {
@@ -91,11 +105,15 @@ export class LiveHub implements LiveSink {
     ws.on('error', (error) => this.log.debug({ err: error, viewerId: viewer.viewerId }, 'dashboard session error'));
     // Dashboards only listen; anything they send is ignored.
     ws.on('message', () => {});
+    this.send(session, this.snapshot(viewer));
+  }
+
+  private snapshot(viewer: Viewer): LiveMessage {
     const patients = this.registry
       .listGateways()
       .filter((g) => g.state === 'active' && canView(viewer, g.patient.patientId))
       .map((g) => ({ patient: patientRef(g), latest: this.latest.get(g.patient.patientId) ?? null, online: this.online.has(g.gatewayId) }));
-    this.send(session, { type: 'snapshot', patients });
+    return { type: 'snapshot', patients };
   }
 
   private push(patientId: string, message: LiveMessage): void {

@@ -58,6 +58,7 @@ export interface RegistryEvents {
   revoked: [gatewayId: string];
   enrolled: [gatewayId: string];
   assigned: [gatewayId: string];
+  viewerRevoked: [viewerId: string];
 }
 
 /** Default lifetime of an enrollment token when the admin does not give one. */
@@ -228,6 +229,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       | { viewer_id: string; name: string; patient_ids: string }
       | undefined;
     return row ? { viewerId: row.viewer_id, name: row.name, patientIds: JSON.parse(row.patient_ids) as string[] } : null;
+  }
+
+  /** Deletes a viewer token; listeners close its open dashboard sessions. False when there was none. */
+  revokeViewer(viewerId: string): boolean {
+    const removed = this.db.prepare('DELETE FROM viewers WHERE viewer_id = ?').run(viewerId).changes > 0;
+    if (removed) this.emit('viewerRevoked', viewerId);
+    return removed;
   }
 
   close(): void {

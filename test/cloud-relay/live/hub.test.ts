@@ -127,6 +127,45 @@ describe('live dashboard sessions', () => {
     nurse.ws.close();
   });
 
+  test('a new or moved gateway brings a fresh snapshot, filtered for each viewer', async () => {
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    const charge = await Dashboard.open(liveUrl(chargeToken));
+    await eventually(() => nurse.messages.length >= 1 && charge.messages.length >= 1);
+    await h.enroll('gw-live-03', patient(3));
+    const snapshots = (d: Dashboard) => d.messages.filter((m) => m.type === 'snapshot');
+    await eventually(() => snapshots(charge).length >= 2 && snapshots(nurse).length >= 2);
+    const last = (d: Dashboard) => {
+      const m = snapshots(d).at(-1);
+      return m?.type === 'snapshot' ? m.patients.map((p) => p.patient.patientId).sort() : [];
+    };
+    assert.deepEqual(last(charge), ['patient-1', 'patient-2', 'patient-3']);
+    assert.deepEqual(last(nurse), ['patient-1']);
+    nurse.ws.close();
+    charge.ws.close();
+  });
+
+  test('revoking a viewer closes its sessions and refuses its token', async () => {
+    const response = await fetch(`${h.relay.httpUrl}/api/v1/admin/viewers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.relay.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'temporary', patientIds: ['patient-1'] }),
+    });
+    const { viewerId, viewerToken } = (await response.json()) as { viewerId: string; viewerToken: string };
+    const session = await Dashboard.open(liveUrl(viewerToken));
+    const closed = new Promise<number>((resolve) => session.ws.once('close', (code) => resolve(code)));
+    const revoke = await fetch(`${h.relay.httpUrl}/api/v1/admin/viewers/${viewerId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${h.relay.adminToken}` },
+    });
+    assert.equal(revoke.status, 204);
+    assert.equal(await closed, 1008);
+    const again = new WebSocket(liveUrl(viewerToken));
+    assert.equal(
+      await new Promise<number>((resolve) => again.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))),
+      401,
+    );
+  });
+
   test('the history API answers only for patients the viewer may see', async () => {
     await eventually(() => h.relay.parts.spool.depth() === 0);
     const get = (token: string, patientId: string) =>
