@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id TEXT NOT NULL U
 -- One row is one wire message, built (msgId, seq, clock) when it was enqueued.
 -- class: 0 alarm events, 1 config acks, 2 vitals, 3 vitals thinned to per-minute aggregates.
 CREATE TABLE IF NOT EXISTS message (
-  id INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: an id is never reused after a delete, so the drain cursors (which only move forward) cannot skip a new row.
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   class INTEGER NOT NULL,
   msg_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
