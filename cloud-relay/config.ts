@@ -54,7 +54,7 @@ export const RelayConfigSchema = T.Object(
       ),
     ),
     maxSpoolRows: T.Optional(T.Integer({ minimum: 1 })),
-    dedupeWindowDays: T.Optional(T.Number({ minimum: 1 })),
+    dedupeWindowDays: T.Optional(T.Number({ minimum: 0.1 })),
     dashboardDir: T.Optional(T.Union([T.String({ minLength: 1 }), T.Literal(false)])),
   },
   { additionalProperties: false },

@@ -73,7 +73,7 @@ export interface RelayConfig {
   drain?: Partial<DrainSettings>;
   /** Spool depth above which /readyz reports not ready. */
   maxSpoolRows?: number;
-  /** How long a (gateway, msgId) is remembered for dedupe. */
+  /** How long a (gateway, msgId) is remembered for dedupe (about 110 bytes of spool file per message). */
   dedupeWindowDays?: number;
   /** Static dashboard served at `/`; defaults to dashboards/clinician; false to serve none. */
   dashboardDir?: string | false;
@@ -105,7 +105,12 @@ export interface RelayParts {
 
 export const DEFAULT_DRAIN: DrainSettings = { batchSize: 200, minBackoffMs: 250, maxBackoffMs: 30_000, shutdownDeadlineMs: 10_000 };
 export const DEFAULT_MAX_SPOOL_ROWS = 1_000_000;
-export const DEFAULT_DEDUPE_WINDOW_DAYS = 30;
+/**
+ * A resend comes from a lost PUBACK and follows within the gateway's reconnect; three days also covers a gateway
+ * that lost its link right after sending and stayed offline over a weekend. Older duplicates still reach the history
+ * store harmlessly: it keeps one point per (gateway, t).
+ */
+export const DEFAULT_DEDUPE_WINDOW_DAYS = 3;
 const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboards/clinician', import.meta.url));
 
 export function createLogger(level = 'info'): Logger {
