@@ -253,6 +253,17 @@ export class AlarmEngine {
     return { ok: true, events };
   }
 
+  /** Acknowledges every active, unacknowledged alarm (the bedside button); no events when there is none. */
+  acknowledgeAll(nowMs: number): AlarmEvent[] {
+    const events: AlarmEvent[] = [];
+    for (const { alarm } of this.tracks.values()) {
+      if (!alarm || alarm.acknowledged) continue;
+      const outcome = this.acknowledge(alarm.alarmId, nowMs);
+      if (outcome.ok) events.push(...outcome.events);
+    }
+    return events;
+  }
+
   /**
    * Audio paused: silences the active, unacknowledged alarms for at most
    * 2 minutes. Alarms raised during the pause sound at once.

@@ -4,6 +4,7 @@
  * annunciator and hands config-downlink limits to `setLimits`.
  */
 export { Annunciator, type AnnunciatorOptions, AUDIO_PATTERNS, type Pattern, VISUAL_PATTERNS } from './annunciator.ts';
+export { AlarmButton, type AlarmButtonOptions, type ButtonAction, LONG_PRESS_MS } from './button.ts';
 export {
   type ActiveAlarm,
   AlarmEngine,
