@@ -72,6 +72,8 @@ class Channel {
   readonly secSum = new Float64Array(WINDOW_S);
   readonly secCount = new Float64Array(WINDOW_S);
   readonly secClipped = new Float64Array(WINDOW_S);
+  /** Unannounced jumps (no LED-step mark) cancelled like gain steps: spikes, knocks, a loose contact. */
+  readonly secJumps = new Float64Array(WINDOW_S);
 
   constructor(rateHz: number) {
     const aaFc = Math.min(10, 0.35 * rateHz);
@@ -98,6 +100,7 @@ class Channel {
     } else if (ledStep || Math.abs(ln - this.lastLn) > JUMP) {
       // Keep the absorbance continuous across a gain step: the filters never see it.
       this.offset += this.lastLn - ln;
+      if (!ledStep) this.secJumps[sec]! += 1;
     }
     this.lastLn = ln;
     this.prev = this.cur;
@@ -130,18 +133,21 @@ class Channel {
     this.secSum[sec] = 0;
     this.secCount[sec] = 0;
     this.secClipped[sec] = 0;
+    this.secJumps[sec] = 0;
   }
 
-  rawStats(): { dc: number; clipped: number } {
+  rawStats(): { dc: number; clipped: number; jumps: number } {
     let sum = 0;
     let count = 0;
     let clipped = 0;
+    let jumps = 0;
     for (let i = 0; i < WINDOW_S; i++) {
       sum += this.secSum[i]!;
       count += this.secCount[i]!;
       clipped += this.secClipped[i]!;
+      jumps += this.secJumps[i]!;
     }
-    return { dc: count > 0 ? sum / count : Number.NaN, clipped: count > 0 ? clipped / count : 0 };
+    return { dc: count > 0 ? sum / count : Number.NaN, clipped: count > 0 ? clipped / count : 0, jumps };
   }
 }
 
@@ -323,6 +329,7 @@ export class VitalsPipeline {
       regularity,
       motionIndex: amp > 0 ? (hi - lo) / amp : Number.POSITIVE_INFINITY,
       clippedFraction: Math.max(stats.clipped, redStats ? redStats.clipped : 0),
+      jumps: stats.jumps + (redStats ? redStats.jumps : 0),
       perfusionIndex: pi,
       dcFraction: stats.dc / this.fullScale,
       channelCorrelation: ratio ? ratio.correlation : Number.NaN,

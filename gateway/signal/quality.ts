@@ -21,6 +21,8 @@ export interface WindowFeatures {
   motionIndex: number;
   /** Share of raw samples at the ADC's full scale (or at zero). */
   clippedFraction: number;
+  /** Unannounced one-sample jumps of more than 15 % in the window (both channels). */
+  jumps: number;
   /** Perfusion index of the primary channel, % (NaN when unknown). */
   perfusionIndex: number;
   /** Raw DC of the primary channel as a share of full scale. */
@@ -135,7 +137,9 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   const swing = Number.isFinite(f.excursionRatio) ? clamp01(1 - (f.excursionRatio - QUALITY.maxExcursionRatio) / 2) : 1;
   // Spikes (a knock on the sensor, a loose contact): edges far sharper than any heartbeat's.
   const smooth = Number.isFinite(f.spikiness) ? clamp01(1 - (f.spikiness - QUALITY.maxSpikiness) / QUALITY.maxSpikiness) : 1;
-  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing * smooth;
+  // Jumps larger than any pulse with no LED-step mark: each is cancelled, but the window is not to be trusted.
+  const steadyLevel = f.jumps > 1 ? 0 : 1;
+  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing * smooth * steadyLevel;
   const sqi = f.pulseLost ? 0 : clamp01(model * agree * unambiguous * still * unclipped * perfused * present);
 
   // Reasons: what a technician can act on, by simple rules on the same features.

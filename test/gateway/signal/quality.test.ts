@@ -10,6 +10,7 @@ const clean: WindowFeatures = {
   regularity: 1,
   motionIndex: 1.3,
   clippedFraction: 0,
+  jumps: 0,
   perfusionIndex: 1.5,
   dcFraction: 0.4,
   channelCorrelation: 0.995,
@@ -42,6 +43,8 @@ describe('assessQuality', () => {
     ['a pulse that collapsed against the trusted one', { amplitudeRatio: 0.1 }, 'low-perfusion'],
     ['motion: swings far beyond the beats', { excursionRatio: 9 }, 'motion'],
     ['motion: beats far larger than a moment ago', { amplitudeRatio: 5 }, 'motion'],
+    ['spikes: unannounced jumps', { jumps: 3 }, 'motion'],
+    ['spikes: edges sharper than any heartbeat', { spikiness: 2 }, 'motion'],
   ];
   for (const [what, over, reason] of cases) {
     it(`${what}: no number (SQI under the HR threshold), reason ${reason}`, () => {
