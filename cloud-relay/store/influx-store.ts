@@ -153,7 +153,12 @@ export class InfluxHistoryStore implements HistoryStore {
 
   async #choose(): Promise<LineWriter> {
     const configured = this.#options.writeApi ?? 'auto';
-    const kind = configured === 'auto' ? chooseWriteApi(await this.#pingVersion()) : configured;
+    const version = configured === 'auto' ? await this.#pingVersion() : null;
+    const kind = configured === 'auto' ? chooseWriteApi(version) : configured;
+    // InfluxDB 2.x refuses a write without an organisation; say so before the first batch bounces.
+    if (/^v?2\./.test(version ?? '') && !this.#connection.org) {
+      throw new HistoryStoreError(`InfluxDB ${version} needs influxdb.org (and a token) in the relay configuration`, { retryable: false });
+    }
     if (kind === 'v2') return new V2ClientWriter(this.#connection);
     if (this.#options.createDatabase ?? true) await this.#createDatabase();
     return new V1LineWriter(this.#connection);

@@ -43,6 +43,40 @@ describe('InfluxHistoryStore v2 write path', () => {
     await store.close();
   });
 
+  it('chooses /api/v2/write on its own when /ping announces InfluxDB 2.x, and asks for an org when none is configured', async () => {
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
+      request.resume();
+      request.on('end', () => response.writeHead(204, { 'X-Influxdb-Version': 'v2.7.11' }).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const reading = {
+      gatewayId: 'gw-v2-auto',
+      patientId: 'P-v2-auto',
+      t: Date.UTC(2026, 0, 1),
+      clockQuality: 'synced',
+      hr: 64,
+      spo2: 99,
+      pi: 3,
+      sqi: 0.97,
+    } as const;
+
+    const withoutOrg = new InfluxHistoryStore({ url, database: 'vigil', token: 'tok' });
+    await assert.rejects(
+      withoutOrg.writeReadings([reading]),
+      (error: unknown) => error instanceof HistoryStoreError && !error.retryable && /influxdb\.org/.test(error.message),
+    );
+    const store = new InfluxHistoryStore({ url, database: 'vigil', token: 'tok', org: 'ward' });
+    await store.writeReadings([reading]);
+    assert.equal(store.writeApi, 'v2');
+    assert.deepEqual(requests.slice(-2), ['GET /ping ', 'POST /api/v2/write?org=ward&bucket=vigil&precision=ms Token tok']);
+    await store.close();
+    await withoutOrg.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   for (const [status, retryable] of [
     [503, true],
     [429, true],
