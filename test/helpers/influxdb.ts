@@ -26,9 +26,17 @@ export async function freePort(): Promise<number> {
 }
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+const killAll = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.once('exit', killAll);
+// A test runner that times out sends SIGTERM, which skips 'exit': take the servers down, then die of the same signal.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 export interface Daemon {
   readonly child: ChildProcess;
