@@ -4,7 +4,7 @@ export interface DemoPatient {
   patientId: string;
   displayName: string;
   bed: string;
-  /** Emulator scenario under firmware-bridge/scenarios/. */
+  /** Emulator scenario: a file name under firmware-bridge/scenarios/, or an absolute path. */
   scenario: string;
 }
 

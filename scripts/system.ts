@@ -113,7 +113,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           VIGIL_RELAY_MQTT_URL: relay.mqttUrl,
           VIGIL_ENROLLMENT_TOKEN: enrollmentToken,
           VIGIL_SENSOR_MODE: 'emulator',
-          VIGIL_SCENARIO_FILE: join(REPO_ROOT, 'firmware-bridge/scenarios', patient.scenario),
+          VIGIL_SCENARIO_FILE: resolve(REPO_ROOT, 'firmware-bridge/scenarios', patient.scenario),
         },
         logDir,
       );

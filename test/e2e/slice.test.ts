@@ -70,6 +70,22 @@ describe('end-to-end slice', () => {
     );
   });
 
+  it('delivers every vitals message in order on a healthy link: no sequence gaps at the relay', async () => {
+    const patient = patients[0] as DemoPatient;
+    const url = new URL(`/api/v1/admin/gateways/${patient.gatewayId}/gaps`, system.relay.httpUrl);
+    type Report = { kind: string; highestSeq: number; missing: [number, number][] };
+    let vitals: Report | undefined;
+    // Wait for at least ten messages, so a drain that skips some would show up as a gap.
+    for (let attempt = 0; attempt < 60 && !(vitals && vitals.highestSeq >= 10); attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      const response = await fetch(url, { headers: { authorization: `Bearer ${system.relay.adminToken}` } });
+      assert.equal(response.status, 200);
+      vitals = ((await response.json()) as { sequences: Report[] }).sequences.find((s) => s.kind === 'vitals');
+    }
+    assert.ok(vitals && vitals.highestSeq >= 10, `at least 11 vitals messages seen: ${JSON.stringify(vitals)}`);
+    assert.deepEqual(vitals.missing, []);
+  });
+
   it('shows a viewer only the patients it was given', async () => {
     const response = await fetch(new URL('/api/v1/admin/viewers', system.relay.httpUrl), {
       method: 'POST',
