@@ -144,9 +144,10 @@ async function drain(label: string, mqttUrl: string, keyDir: string, audience: s
     `drain ${label}, ${paced ? `paced ${DEFAULT_PACING.messagesPerSecond}/s` : 'unpaced'} (msg/s, ${total} msgs)`,
     rate(total, end - connectedAt),
   );
-  report(`drain ${label}: time from start to empty (s)`, ((end - start) / 1000).toFixed(2));
+  const mode = paced ? 'paced' : 'unpaced';
+  report(`drain ${label}, ${mode}: time from start to empty (s)`, ((end - start) / 1000).toFixed(2));
   // CPU per message is what the drain costs whatever else the machine is doing (wall-clock rates are noisy here).
-  report(`drain ${label}: bench-process CPU per message (µs)`, Math.round((used.user + used.system) / total));
+  report(`drain ${label}, ${mode}: bench-process CPU per message (µs)`, Math.round((used.user + used.system) / total));
   await uplink.close();
   outbox.close();
 }
@@ -207,7 +208,12 @@ if (mosquittoAvailable()) {
   await drain('to mosquitto', mosquitto.url, keyDir, 'vigil-relay', false, n);
   await drain('to mosquitto', mosquitto.url, keyDir, 'vigil-relay', true, n);
   report('gateway process peak RSS while draining, under tsx (MB)', await gatewayRss(mosquitto.url, n, ['--import', 'tsx', CHILD_TS]));
-  report('gateway process peak RSS while draining, bundled JS (MB)', await gatewayRss(mosquitto.url, n, [await bundledChild()]));
+  const bundled = await bundledChild();
+  report('gateway process peak RSS while draining, bundled JS (MB)', await gatewayRss(mosquitto.url, n, [bundled]));
+  report(
+    'same, node --max-semi-space-size=2 --max-old-space-size=64 (MB)',
+    await gatewayRss(mosquitto.url, n, ['--max-semi-space-size=2', '--max-old-space-size=64', bundled]),
+  );
   await mosquitto.stop();
 } else console.log('mosquitto not installed: skipped');
 
