@@ -56,8 +56,8 @@ export const CALIBRATIONS: Readonly<Record<string, Calibration>> = Object.freeze
     // seen (0.425–1.198) widened by a quarter of that span on each side.
     source: 'least squares on OxiWear proto1 (github.com/aarusso/OxiWear @78aa9f5), 33 recordings',
     a: 0,
-    b: -35.041,
-    c: 111.988,
+    b: -35.593,
+    c: 112.194,
     rMin: 0.232,
     rMax: 1.391,
   },
