@@ -30,6 +30,8 @@ import type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals
 
 /** Longest audio pause IEC 60601-1-8 lets us offer without an indefinite "audio off" (and the issue caps at 2 min). */
 export const MAX_PAUSE_MS = 120_000;
+/** Shortest wait before a physiological alarm whose delay is longer: a second estimate (1 Hz) must agree. */
+export const MIN_CONFIRMATION_MS = 1000;
 /** A gap of untrustworthy data longer than this (plus the settling time) restarts a pending condition delay. */
 export const CONDITION_GAP_TOLERANCE_MS = 3000;
 /**
@@ -371,8 +373,7 @@ export class AlarmEngine {
         }
         track.pendingSinceMs ??= nowMs;
         // IEC 60601-1-8 3.1: the alarm condition delay runs from the event, so the estimate's own lag counts towards it.
-        const latency = rule.kind === 'physiological' ? this.signalLatencyMs : 0;
-        if (nowMs - track.pendingSinceMs >= Math.max(0, settings.delayS * 1000 - latency)) {
+        if (nowMs - track.pendingSinceMs >= this.waitMs(rule, settings.delayS * 1000)) {
           const raised: ActiveAlarm = {
             alarmId: this.newAlarmId(),
             rule: rule.id,
@@ -414,6 +415,16 @@ export class AlarmEngine {
         if (gapTooLong) track.pendingSinceMs = null;
         return;
     }
+  }
+
+  /**
+   * What is left of a condition delay once the pipeline's lag is taken off;
+   * never less than two estimates in a row (unless the delay itself is
+   * shorter), so one odd estimate cannot raise an alarm on its own.
+   */
+  private waitMs(rule: RuleDefinition, delayMs: number): number {
+    if (rule.kind !== 'physiological') return delayMs;
+    return Math.min(delayMs, Math.max(MIN_CONFIRMATION_MS, delayMs - this.signalLatencyMs));
   }
 
   private escalate(nowMs: number, events: AlarmEvent[]): void {

@@ -59,6 +59,20 @@ describe('alarm engine: physiological limits with condition delay and hysteresis
     const events = feed(e, 60, 80, () => ({ hr: 35, spo2: 88 }));
     assert.equal(seconds(of(events, 'hr-low-severe', 'raised')[0]!), 61, '5 s delay, 4 s of it spent in the pipeline');
     assert.equal(seconds(of(events, 'spo2-low', 'raised')[0]!), 66);
+    const single = engine(undefined, 5000);
+    feed(single, 0, 60);
+    assert.deepEqual(raisedRules(feed(single, 60, 62, (x) => (x === 60 ? { hr: 35 } : {}))), [], 'one odd estimate raises nothing');
+    assert.equal(
+      seconds(
+        of(
+          feed(single, 62, 70, () => ({ hr: 35 })),
+          'hr-low-severe',
+          'raised',
+        )[0]!,
+      ),
+      63,
+      'two in a row do',
+    );
     const t = engine(undefined, 4000);
     feed(t, 0, 60);
     const poor = feed(t, 60, 80, () => ({ sqi: 0.2 }));
