@@ -21,6 +21,11 @@
  *   measures the history stores alone (embedded SQLite, InfluxDB 1.6.7 over
  *   /write, VictoriaMetrics over /api/v2/write): readings/s in batches as the
  *   spool drainer sends them, one batch in flight at a time.
+ *
+ * npm run bench:relay -- --commit-cost [--data-dir DIR]
+ *   what a durable commit costs on this disk: messages/s into an SQLite table
+ *   (WAL, synchronous=FULL) with one transaction per message, as the relay's
+ *   spool commits today, and with 10 or 100 messages per transaction.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import type { HistoryStore, StoredReading } from '../../cloud-relay/store/history-store.ts';
 import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
 import { SqliteHistoryStore } from '../../cloud-relay/store/sqlite-store.ts';
@@ -50,6 +56,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'data-dir': { type: 'string' },
     'store-only': { type: 'boolean', default: false },
+    'commit-cost': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -362,5 +369,43 @@ async function storeOnly(): Promise<void> {
   }
 }
 
+/** Messages/s into SQLite (WAL, synchronous=FULL) with `perCommit` messages per transaction. */
+function commitRate(path: string, perCommit: number, seconds: number): number {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO spool (payload) VALUES (?)');
+  const commit = db.transaction((payloads: string[]) => {
+    for (const p of payloads) insert.run(p);
+  });
+  const payload = 'x'.repeat(400); // about one vitals message
+  const t0 = performance.now();
+  let messages = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    commit(Array.from({ length: perCommit }, () => payload));
+    messages += perCommit;
+  }
+  const rate = messages / ((performance.now() - t0) / 1000);
+  db.close();
+  return rate;
+}
+
+function commitCost(): void {
+  const parentDir = args['data-dir'] ?? tmpdir();
+  const dir = mkdtempSync(join(parentDir, 'vigil-bench-commit-'));
+  const seconds = Math.min(SECONDS, 10);
+  console.log(`durable commits (SQLite WAL, synchronous=FULL) in ${parentDir}, ${seconds} s each`);
+  try {
+    for (const perCommit of [1, 10, 100]) {
+      const rate = commitRate(join(dir, `commit-${perCommit}.sqlite`), perCommit, seconds);
+      console.log(`  ${String(perCommit).padStart(3)} message(s) per transaction: ${Math.round(rate).toLocaleString('en')} messages/s`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (args['store-only']) await storeOnly();
+else if (args['commit-cost']) commitCost();
 else await main();
