@@ -26,7 +26,14 @@ export const GatewayConfigSchema = T.Object(
       {
         mode: T.Union([T.Literal('auto'), T.Literal('hardware'), T.Literal('emulator')], { default: 'auto' }),
         scenarioFile: T.Optional(T.String({ minLength: 1, description: 'emulator scenario timeline (JSON)' })),
-        sampleRateHz: T.Optional(T.Integer({ minimum: 50, maximum: 3200 })),
+        sampleRateHz: T.Optional(
+          T.Union(
+            [50, 100, 200, 400, 800, 1000, 1600, 3200].map((rate) => T.Literal(rate)),
+            {
+              description: 'MAX30102 SPO2_SR; the datasheet refuses some pulse widths at high rates',
+            },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -68,6 +75,7 @@ const ENV_KEYS: Record<string, string[]> = {
   VIGIL_ENROLLMENT_TOKEN: ['enrollmentToken'],
   VIGIL_SENSOR_MODE: ['sensor', 'mode'],
   VIGIL_SCENARIO_FILE: ['sensor', 'scenarioFile'],
+  VIGIL_SAMPLE_RATE_HZ: ['sensor', 'sampleRateHz'],
   VIGIL_CALIBRATION: ['signal', 'calibration'],
   VIGIL_LIMITS_FILE: ['alarms', 'limitsFile'],
   VIGIL_ASSUME_CLOCK_SYNCED: ['clock', 'assumeSynced'],

@@ -6,7 +6,15 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type AlarmOutputs, openAlarmOutputs, openSensor, realClock, type Sensor, type SensorState } from '../firmware-bridge/index.ts';
+import {
+  type AlarmOutputs,
+  type Max30102Config,
+  openAlarmOutputs,
+  openSensor,
+  realClock,
+  type Sensor,
+  type SensorState,
+} from '../firmware-bridge/index.ts';
 import type { ConfigMessage, Reading } from '../protocol/schemas.ts';
 import { Annunciator } from './alarms/annunciator.ts';
 import { AlarmEngine } from './alarms/engine.ts';
@@ -108,6 +116,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     deps.sensor ??
     (await openSensor({
       mode: config.sensor.mode,
+      ...(config.sensor.sampleRateHz ? { config: { sampleRate: config.sensor.sampleRateHz as Max30102Config['sampleRate'] } } : {}),
       clock: realClock,
       emulate: { scenarioFile: config.sensor.scenarioFile },
       log: (level, msg) => sensorLog[level](msg),
