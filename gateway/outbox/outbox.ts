@@ -472,8 +472,9 @@ export class Outbox {
         if (rows.length < want) return;
       }
     };
-    const s = this.statements;
     this.guard(() => {
+      // Read the statements inside: after a corruption recovery the retry runs on the fresh database.
+      const s = this.statements;
       fill((after, limit) => s.takeClass.all(CLASS.alarms, after, limit) as StoredRow[], 'alarms');
       fill((after, limit) => s.takeClass.all(CLASS.configAck, after, limit) as StoredRow[], 'configAck');
       fill((after, limit) => s.takeVitals.all(after, limit) as StoredRow[], 'vitals');

@@ -189,6 +189,32 @@ describe('outbox: corrupted or unreadable database', () => {
     reopened.close();
   });
 
+  it('recovers when the file is damaged while the outbox is running, and keeps the seq counters', async () => {
+    const path = tempDb();
+    const outbox = open(path);
+    for (let i = 0; i < 20; i++) outbox.enqueueAlarms(Array.from({ length: 100 }, (_, j) => alarmEvent(i * 100 + j)));
+    const { openSync, writeSync, closeSync, statSync } = await import('node:fs');
+    const { default: Database } = await import('better-sqlite3');
+    // Make everything reach the main file, then damage it behind the outbox's back.
+    const side = new Database(path);
+    side.pragma('wal_checkpoint(TRUNCATE)');
+    side.close();
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(statSync(path).size - 4096, 0xff), 0, statSync(path).size - 4096, 4096);
+    closeSync(fd);
+    assert.doesNotThrow(() => outbox.take(100));
+    outbox.release();
+    outbox.enqueueAlarms([alarmEvent(9_999)]);
+    const stats = outbox.stats();
+    assert.equal(stats.recoveredFromCorruption, true);
+    const entries = outbox.take(100);
+    const last = entries.at(-1);
+    const decoded = last ? decode('alarms', last.payload) : null;
+    assert.ok(decoded?.ok);
+    assert.ok(decoded.value.seq >= 20, 'seq continues after the recovery');
+    outbox.close();
+  });
+
   it('falls back to a non-durable in-memory outbox when no file can be created', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-outbox-'));
     dirs.push(dir);
