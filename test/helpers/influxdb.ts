@@ -122,7 +122,25 @@ export interface InfluxDbOptions {
   parentDir?: string;
 }
 
-export async function startInfluxDb(options: InfluxDbOptions = {}): Promise<InfluxDbServer> {
+/**
+ * Runs `start` up to `attempts` times: a port picked by freePort can be taken
+ * by another test process before the server binds it.
+ */
+export async function withPortRetries<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+export function startInfluxDb(options: InfluxDbOptions = {}): Promise<InfluxDbServer> {
+  return withPortRetries(() => startInfluxDbOnce(options));
+}
+
+async function startInfluxDbOnce(options: InfluxDbOptions): Promise<InfluxDbServer> {
   const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'vigil-influxdb-'));
   const httpPort = await freePort();
   const rpcPort = await freePort();
@@ -190,7 +208,12 @@ bind-address = "127.0.0.1:${rpcPort}"
     return body;
   };
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   for (const db of options.databases ?? []) await query(`CREATE DATABASE "${db}"`);
   return {
     url,

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ReadingQuery, StoredAlarmEvent, StoredReading } from '../../cloud-relay/store/history-store.ts';
 import { DEFAULT_QUERY_LIMIT } from '../../cloud-relay/store/history-store.ts';
 import type { HistoryReader } from '../../cloud-relay/store/influx/influxql.ts';
-import { type Daemon, freePort, startDaemon } from './influxdb.ts';
+import { type Daemon, freePort, startDaemon, withPortRetries } from './influxdb.ts';
 
 export interface VictoriaMetricsServer {
   readonly url: string;
@@ -32,7 +32,11 @@ export interface ExportedSeries {
   timestamps: number[];
 }
 
-export async function startVictoriaMetrics(): Promise<VictoriaMetricsServer> {
+export function startVictoriaMetrics(): Promise<VictoriaMetricsServer> {
+  return withPortRetries(startVictoriaMetricsOnce);
+}
+
+async function startVictoriaMetricsOnce(): Promise<VictoriaMetricsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-victoria-metrics-'));
   const url = `http://127.0.0.1:${await freePort()}`;
   const daemon: Daemon = await startDaemon(
@@ -48,7 +52,10 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetricsServer> {
     ],
     join(dir, 'victoria-metrics.log'),
     `${url}/health`,
-  );
+  ).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const server: VictoriaMetricsServer = {
     url,
     async forceFlush() {
