@@ -55,8 +55,7 @@ function prewarp(fc: number, fs: number, q: number): { cosw: number; alpha: numb
 /** Fixed-capacity ring of the most recent samples, copied out oldest-first on demand. */
 export class Ring {
   readonly data: Float64Array;
-  /** Index the next sample goes to (the newest is at head − 1). */
-  head = 0;
+  private head = 0;
   private filled = 0;
   constructor(readonly capacity: number) {
     this.data = new Float64Array(capacity);

@@ -64,8 +64,8 @@ class Channel {
   prev = Number.NaN;
   cur = Number.NaN;
   readonly bp = new Ring(WIN);
-  /** |second difference| of the absorbance before the band-pass: a spike is sharp, a pulse is not. */
-  readonly sharpness = new Ring(WIN);
+  /** Largest |second difference| of the absorbance before the band-pass, per second: a spike is sharp, a pulse is not. */
+  readonly secSharpness = new Float64Array(WINDOW_S);
   private v1 = Number.NaN;
   private v2 = Number.NaN;
   // Per-second raw statistics over the window (cyclic by second).
@@ -109,23 +109,21 @@ class Channel {
   }
 
   /** One internal-rate sample, interpolated between the last two inputs. */
-  emit(frac: number): void {
+  emit(frac: number, sec: number): void {
     const v = this.prev + frac * (this.cur - this.prev);
     this.bp.push(this.lp.step(this.hp.step(v)));
-    this.sharpness.push(Number.isNaN(this.v2) ? 0 : Math.abs(v - 2 * this.v1 + this.v2));
+    if (!Number.isNaN(this.v2)) {
+      const sharp = Math.abs(v - 2 * this.v1 + this.v2);
+      if (sharp > this.secSharpness[sec]!) this.secSharpness[sec] = sharp;
+    }
     this.v2 = this.v1;
     this.v1 = v;
   }
 
-  /** Largest sharpness over the newest n internal samples. */
-  maxSharpness(n: number): number {
-    const ring = this.sharpness;
-    const m = Math.min(n, ring.length);
+  /** Largest sharpness over the window. */
+  maxSharpness(): number {
     let max = 0;
-    for (let i = 0; i < m; i++) {
-      const v = ring.data[(ring.head - 1 - i + ring.capacity * 2) % ring.capacity]!;
-      if (v > max) max = v;
-    }
+    for (let i = 0; i < WINDOW_S; i++) if (this.secSharpness[i]! > max) max = this.secSharpness[i]!;
     return max;
   }
 
@@ -134,6 +132,7 @@ class Channel {
     this.secCount[sec] = 0;
     this.secClipped[sec] = 0;
     this.secJumps[sec] = 0;
+    this.secSharpness[sec] = 0;
   }
 
   rawStats(): { dc: number; clipped: number; jumps: number } {
@@ -204,8 +203,8 @@ export class VitalsPipeline {
     const i = this.inputCount++;
     while (this.nextOut <= i) {
       const frac = 1 - (i - this.nextOut);
-      if (this.red.present) this.red.emit(frac);
-      if (this.ir.present) this.ir.emit(frac);
+      if (this.red.present) this.red.emit(frac, sec);
+      if (this.ir.present) this.ir.emit(frac, sec);
       this.nextOut += this.outStep;
     }
     if (this.inputCount < this.nextEstimate) return undefined;
@@ -339,7 +338,7 @@ export class VitalsPipeline {
       excursionRatio: (hi - lo) / this.trustedAmp,
       amplitudeSpread: spread,
       // Relative to a sinusoid at the pulse rate (whose second difference has energy ω⁴), so fast hearts are not rough.
-      spikiness: amp > 0 ? primary.maxSharpness(n) / amp : Number.NaN,
+      spikiness: amp > 0 ? primary.maxSharpness() / amp : Number.NaN,
       roughness: energy > 0 && period ? curvature / energy / ((2 * Math.PI) / period.lag) ** 4 : Number.NaN,
     };
     const sqi = assessQuality(features, reasons);
