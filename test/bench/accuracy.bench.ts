@@ -88,7 +88,7 @@ say();
 say('## HR against the Welltory chest strap (Polar H10 RR)');
 say();
 say(
-  `Per second, each method against the mean rate of the chest-strap beats in its own window (ours ${OUR_WINDOW_S} s, RD117 ${RD117_WINDOW_S} s); RR beats shifted by ${WELLTORY_RR_OFFSET_S} s (one offset for the dataset, chosen on the tuning subjects). Tuning subjects: ${[...WELLTORY_TUNING].join(', ')}; the others were never inspected while tuning. MAE pools every second with a value; coverage counts seconds after the first 10 s.`,
+  `Per second, each method against the mean rate of the chest-strap beats in its own window (ours ${OUR_WINDOW_S} s, RD117 ${RD117_WINDOW_S} s); RR beats shifted by ${WELLTORY_RR_OFFSET_S} s (one offset for the dataset, chosen on the tuning subjects). Tuning subjects: ${[...WELLTORY_TUNING].join(', ')}; the others were not used for tuning (docs/SIGNAL.md tells of one early look at aggregate figures). MAE pools every second with a value; coverage counts seconds after the first 10 s.`,
 );
 say();
 const saturated = (d: Dataset) => {
