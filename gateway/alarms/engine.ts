@@ -26,6 +26,7 @@ import {
   signalIsGood,
   type Verdict,
 } from './rules.ts';
+import { type AlarmSnapshot, checkSnapshot, type SavedAlarm } from './snapshot.ts';
 import type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals.ts';
 
 /** Longest audio pause IEC 60601-1-8 lets us offer without an indefinite "audio off" (and the issue caps at 2 min). */
@@ -282,6 +283,44 @@ export class AlarmEngine {
     }
     if (events.length === 0) return { ok: false, reason: 'no unacknowledged alarm to pause' };
     return { ok: true, events };
+  }
+
+  /** The active alarms, to save after every change and give to `restore` after a restart. */
+  snapshot(): AlarmSnapshot {
+    const alarms: SavedAlarm[] = [];
+    for (const { alarm } of this.tracks.values()) {
+      if (!alarm) continue;
+      const { alarmId, rule, kind, priority, acknowledged, escalated, conditionPresent, value, limit, unit, message } = alarm;
+      alarms.push({ alarmId, rule, kind, priority, acknowledged, escalated, conditionPresent, value, message });
+      if (limit !== undefined) (alarms.at(-1) as SavedAlarm).limit = limit;
+      if (unit !== undefined) (alarms.at(-1) as SavedAlarm).unit = unit;
+    }
+    return { v: 1, alarms };
+  }
+
+  /**
+   * Takes back the alarms of a snapshot (after a restart), keeping their ids.
+   * Monotonic time starts again at boot, so a restored alarm counts as raised
+   * now (its escalation timer restarts) and any audio pause is over. The
+   * engine then re-evaluates every condition: medium and low alarms clear once
+   * their condition is seen gone, latched ones wait for acknowledgement.
+   * Refused (nothing restored) when the snapshot is invalid.
+   */
+  restore(snapshot: unknown, nowMs: number): { ok: true; restored: number } | { ok: false; reason: string } {
+    const checked = checkSnapshot(snapshot);
+    if (!checked.ok) {
+      this.counters.rejectedInputs++;
+      return checked;
+    }
+    this.start(nowMs);
+    let restored = 0;
+    for (const saved of checked.snapshot.alarms) {
+      const track = this.tracks.get(saved.rule as RuleId) as Track;
+      if (track.alarm) continue;
+      track.alarm = { ...saved, rule: saved.rule as RuleId, raisedMs: nowMs, pausedUntilMs: 0 };
+      restored++;
+    }
+    return { ok: true, restored };
   }
 
   /** The alarms currently active, highest priority first. */

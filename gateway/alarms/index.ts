@@ -19,4 +19,5 @@ export {
 export { loadLimitsFile } from './limits-file.ts';
 export { type ReplayOptions, type ReplayResult, replayRecording } from './replay.ts';
 export { RULES, type RuleId } from './rules.ts';
+export { AlarmSnapshot, checkSnapshot, SavedAlarm } from './snapshot.ts';
 export type { SensorState, TechnicalObservation, VitalsEstimate } from './vitals.ts';
