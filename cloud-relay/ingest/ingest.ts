@@ -109,6 +109,8 @@ export class Ingest {
       payload: Buffer.from(payload).toString('utf8'),
       receivedAt,
       keep,
+      // A status message's seq skips every will that was never sent (clean disconnects): no gap to report.
+      trackSeq: message.type !== 'status',
     });
     if (admitted.duplicate) {
       effects.push(() => {

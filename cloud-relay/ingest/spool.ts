@@ -20,6 +20,8 @@ export interface SpoolEntry {
   receivedAt: number;
   /** False for messages that only need dedupe and gap tracking (status, config-ack). */
   keep: boolean;
+  /** False for kinds whose seq has holes by design (status: the last will is sent only on an unclean disconnect). */
+  trackSeq?: boolean;
 }
 
 export type AdmitResult = { duplicate: true } | { duplicate: false; seq: SeqObservation };
@@ -117,6 +119,8 @@ export class Spool {
       if (entry.keep) {
         this.statements.spool.run(entry.gatewayId, entry.patientId, entry.kind, entry.msgId, entry.payload, entry.receivedAt);
       }
+      if (entry.trackSeq === false)
+        return { duplicate: false, seq: { state: { highest: entry.seq, gaps: [] }, newGap: null, filled: false, reset: false } };
       const row = this.statements.getSeq.get(entry.gatewayId, entry.kind) as { highest: number; gaps: string } | undefined;
       const previous: SeqState | null = row ? { highest: row.highest, gaps: JSON.parse(row.gaps) as Array<[number, number]> } : null;
       const seq = observeSeq(previous, entry.seq);

@@ -52,11 +52,14 @@ export class LiveHub implements LiveSink {
     });
   }
 
-  /** Takes over HTTP upgrades on `/live`; other paths are left to other handlers. */
+  /** Takes over HTTP upgrades: `/live` is the only WebSocket path of this server; others get 404. */
   attach(server: Server): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://relay');
-      if (url.pathname !== LIVE_PATH) return;
+      if (url.pathname !== LIVE_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const token = url.searchParams.get('token') ?? bearer(request.headers.authorization);
       const viewer = token ? this.registry.findViewer(token) : null;
       if (!viewer) {

@@ -206,9 +206,16 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   /** Refuses the gateway from now on; listeners disconnect its live session. */
   revoke(gatewayId: string): GatewayRecord {
-    const changed = this.db
-      .prepare("UPDATE gateways SET state = 'revoked', revoked_at = ? WHERE gateway_id = ?")
-      .run(this.clock.now(), gatewayId).changes;
+    const now = this.clock.now();
+    const changed = this.db.transaction(() => {
+      const n = this.db.prepare("UPDATE gateways SET state = 'revoked', revoked_at = ? WHERE gateway_id = ?").run(now, gatewayId).changes;
+      // An enrollment token still outstanding would let the revoked gateway back in: it expires with the revocation.
+      if (n > 0)
+        this.db
+          .prepare('UPDATE enrollments SET expires_at = ? WHERE gateway_id = ? AND used_at IS NULL AND expires_at > ?')
+          .run(now, gatewayId, now);
+      return n;
+    })();
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
     this.keys.delete(gatewayId);
     this.emit('revoked', gatewayId);

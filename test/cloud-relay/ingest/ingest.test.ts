@@ -88,6 +88,12 @@ describe('ingest', () => {
   test('alarms reach the store; status and config-ack do not enter the spool', async () => {
     await client.publishAsync(topicFor(gatewayId, 'alarms'), alarms(gatewayId, 1, [alarmEvent(t0 + 10_000)]), { qos: 1 });
     await client.publishAsync(topicFor(gatewayId, 'status'), status(gatewayId, 1, 'online', t0), { qos: 1, retain: true });
+    // The will that was never sent leaves a hole in status seq: not a gap.
+    await client.publishAsync(topicFor(gatewayId, 'status'), status(gatewayId, 3, 'online', t0 + 1), { qos: 1, retain: true });
+    assert.equal(
+      h.relay.parts.spool.gaps(gatewayId).find((g) => g.kind === 'status'),
+      undefined,
+    );
     await eventually(() => h.store.events.length === 1 && h.relay.parts.spool.depth() === 0);
     assert.equal(h.store.events[0]?.patientId, 'patient-1');
     assert.equal(h.relay.parts.ingest.gatewayReport(gatewayId).status?.state, 'online');

@@ -58,6 +58,15 @@ test('rows are removed only when asked, oldest first, and survive a restart with
   reopened.close();
 });
 
+test('kinds without seq tracking are deduped but leave no sequence state', () => {
+  const spool = new Spool(':memory:');
+  spool.admit(entry('s-00000001', 1, { kind: 'status', keep: false, trackSeq: false }));
+  spool.admit(entry('s-00000002', 7, { kind: 'status', keep: false, trackSeq: false }));
+  assert.deepEqual(spool.gaps('gw-spool-01'), []);
+  assert.equal(spool.admit(entry('s-00000002', 7, { kind: 'status', keep: false, trackSeq: false })).duplicate, true);
+  spool.close();
+});
+
 test('old message ids leave the dedupe window', () => {
   const spool = new Spool(':memory:');
   spool.admit(entry('m-00000001', 1, { receivedAt: 1000 }));

@@ -61,6 +61,20 @@ test('a re-imaged gateway enrolls again with a new token and a new key, which be
   registry.close();
 });
 
+test('revoking a gateway expires its outstanding enrollment tokens', async () => {
+  const registry = new DeviceRegistry(':memory:', new FakeClock());
+  const gw = await gatewayIdentity('gw-reg-05');
+  await registry.enroll(registry.createEnrollment('gw-reg-05', patient(5)).enrollmentToken, 'gw-reg-05', gw.publicKeyJwk);
+  const spare = registry.createEnrollment('gw-reg-05', patient(5)).enrollmentToken;
+  registry.revoke('gw-reg-05');
+  await assert.rejects(registry.enroll(spare, 'gw-reg-05', gw.publicKeyJwk), (e: EnrollmentError) => e.code === 'token-expired');
+  assert.equal(registry.getGateway('gw-reg-05')?.state, 'revoked');
+  const fresh = registry.createEnrollment('gw-reg-05', patient(5)).enrollmentToken;
+  await registry.enroll(fresh, 'gw-reg-05', gw.publicKeyJwk);
+  assert.equal(registry.getGateway('gw-reg-05')?.state, 'active', 'a token created after the revocation re-admits it');
+  registry.close();
+});
+
 test('enrollment errors carry a code', async () => {
   const clock = new FakeClock();
   const registry = new DeviceRegistry(':memory:', clock);
