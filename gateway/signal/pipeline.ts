@@ -87,6 +87,8 @@ class Channel {
   input(raw: number, ledStep: boolean, sec: number, fullScale: number): void {
     if (Number.isNaN(raw)) return;
     this.present = true;
+    // A value no ADC can produce (±Infinity, beyond full scale) is read as clipped, never fed on.
+    if (!Number.isFinite(raw)) raw = raw > 0 ? fullScale : 0;
     this.secCount[sec]! += 1;
     this.secSum[sec]! += raw;
     const clipped = raw >= fullScale * 0.998 || raw <= 0;

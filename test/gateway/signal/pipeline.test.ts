@@ -142,4 +142,23 @@ describe('VitalsPipeline', () => {
     const clipped = estimates.filter((e) => e.t > 15.5 && e.t <= 25);
     assert.ok(clipped.every((e) => e.hr === null && e.spo2 === null && e.reasons.includes('clipping')));
   });
+
+  it('survives values no sensor can produce and recovers once they stop', () => {
+    const rec = renderSynthetic({ hrBpm: 66, spo2: 96 }, { rateHz: 50, durationS: 50 });
+    const p = new VitalsPipeline({ rateHz: 50 });
+    const out = [];
+    const junk = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -5, 0, 1e12];
+    for (let i = 0; i < rec.ir!.length; i++) {
+      const bad = i >= 500 && i < 600;
+      const e = p.push(bad ? junk[i % junk.length]! : rec.red![i]!, bad ? junk[(i + 2) % junk.length]! : rec.ir![i]!);
+      if (e) out.push(e);
+    }
+    for (const e of out) {
+      assert.ok(Number.isFinite(e.sqi) && e.sqi >= 0 && e.sqi <= 1);
+      for (const v of [e.hr, e.spo2, e.pi]) assert.ok(v === null || Number.isFinite(v));
+    }
+    assert.ok(out.filter((e) => e.t > 10 && e.t <= 19).every((e) => e.hr === null && e.reasons.includes('clipping')));
+    const late = out.filter((e) => e.t > 35);
+    assert.ok(late.length > 10 && late.every((e) => e.hr !== null && Math.abs(e.hr - 66) <= 1.5));
+  });
 });
