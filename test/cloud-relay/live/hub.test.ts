@@ -71,6 +71,11 @@ describe('live dashboard sessions', () => {
       await new Promise<number>((resolve) => noToken.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))),
       401,
     );
+    const elsewhere = new WebSocket(`${h.relay.httpUrl.replace('http', 'ws')}/api/v1/enroll?token=${encodeURIComponent(nurseToken)}`);
+    const refused = await new Promise<number>((resolve) =>
+      elsewhere.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    assert.equal(refused, 404, 'no other path upgrades');
   });
 
   test("the snapshot lists only the viewer's patients, with the latest reading and presence", async () => {
