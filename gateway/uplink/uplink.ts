@@ -181,7 +181,15 @@ export function startUplink(opts: UplinkOptions): Uplink {
         }
         return;
       }
-      const entries = outbox.take(granted);
+      let entries: ReturnType<Outbox['take']>;
+      try {
+        entries = outbox.take(granted);
+      } catch (error) {
+        // The outbox is closed or its storage failed: nothing to send now; the next enqueue or reconnect retries.
+        stats.lastError = `outbox: ${(error as Error).message}`;
+        log.error({ err: error }, 'uplink: cannot read the outbox');
+        return;
+      }
       if (entries.length === 0) return;
       for (const entry of entries) {
         inFlight.add(entry.id);

@@ -73,11 +73,11 @@ describe('relay outage', () => {
       await relay.start();
       // Record the order in which the restarted relay's ingest sees the replay.
       const ingest = relay.relay.parts.ingest;
-      const accept = ingest.accept.bind(ingest);
+      const acceptBatch = ingest.acceptBatch.bind(ingest);
       const order: string[] = [];
-      ingest.accept = (gw, kind, payload) => {
-        if (kind === 'vitals' || kind === 'alarms') order.push(kind);
-        return accept(gw, kind, payload);
+      ingest.acceptBatch = (items) => {
+        for (const item of items) if (item.kind === 'vitals' || item.kind === 'alarms') order.push(item.kind);
+        return acceptBatch(items);
       };
       await until(() => outbox.stats().rows === 0, 'backlog delivered', 60_000);
       const firstAfter = order.slice(0, alarms);
