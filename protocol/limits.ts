@@ -21,7 +21,7 @@ const common = {
   enabled: T.Optional(T.Boolean({ description: 'false switches the rule off for this patient' })),
   priority: T.Optional(Priority),
   delayS: T.Optional(
-    T.Number({ minimum: 0, maximum: 120, description: 'alarm condition delay (IEC 60601-1-8 3.1): seconds the condition must persist' }),
+    T.Number({ minimum: 0, maximum: 120, description: 'IEC 60601-1-8 alarm condition delay: seconds the condition must persist' }),
   ),
 };
 

@@ -5,7 +5,7 @@
  * Patterns follow IEC 60601-1-8 (2006+A1+A2):
  * - visual, Table 2: high flashes at 1.4–2.8 Hz, medium at 0.4–0.8 Hz, both
  *   with a 20–60 % duty cycle; low is constant (on);
- * - auditory, 6.3.3 and Table 3: a high-priority burst is 10 pulses grouped
+ * - auditory, Tables 3 and 4: a high-priority burst is 10 pulses grouped
  *   3 + 2, pause, 3 + 2; a medium burst is 3 pulses; low may stay silent,
  *   and here it does.
  * One LED shows the highest active priority (acknowledged ones included); the
@@ -28,7 +28,7 @@ function pulses(starts: readonly number[], pulseMs: number, periodMs: number): P
 }
 
 /**
- * High-priority burst, IEC 60601-1-8 Table 3: pulse width 150 ms (75–200),
+ * High-priority burst, IEC 60601-1-8 Tables 3 and 4: pulse width 150 ms (75–200),
  * spacing 100 ms (50–125); the 3rd-to-4th gap is 2·spacing + width; 700 ms
  * (350–1300) between the 5th and the 6th pulse; the burst repeats every 8 s
  * (interburst 2.5–15 s).

@@ -5,11 +5,11 @@
  * the outbox and tests can drive it second by second without sleeping.
  *
  * Terms from IEC 60601-1-8 (2006+A1+A2):
- * - alarm condition delay (3.1): a condition must persist this long before it is raised;
- * - latching alarm signal (3.27): a high-priority alarm stays after its condition ends, until acknowledged;
- * - acknowledged (3.2): the auditory signal stops for as long as the condition lasts, the visual one stays;
- * - audio paused (3.13): the auditory signal of the active alarms stops for a limited time (here ≤ 2 min);
- * - escalation (6.2, note): a medium alarm left unacknowledged becomes high.
+ * - alarm condition delay: a condition must persist this long before it is raised;
+ * - latching alarm signal: a high-priority alarm stays after its condition ends, until acknowledged;
+ * - acknowledged: the auditory signal stops for as long as the condition lasts, the visual one stays;
+ * - audio paused: the auditory signal of the active alarms stops for a limited time (here ≤ 2 min);
+ * - escalation: a medium alarm left unacknowledged becomes high.
  */
 import { newId } from '../../protocol/ids.ts';
 import { type ResolvedLimits, resolveLimits } from '../../protocol/limits.ts';
@@ -251,7 +251,7 @@ export class AlarmEngine {
     if (alarm.acknowledged) return { ok: false, reason: `alarm "${alarm.rule}" is already acknowledged` };
     alarm.acknowledged = true;
     const events = [this.event(alarm, 'acknowledged', nowMs)];
-    // A latched alarm whose condition has gone ends with its acknowledgement (IEC 60601-1-8 6.9.2).
+    // A latched alarm whose condition has gone ends with its acknowledgement (IEC 60601-1-8 latching alarm signal).
     if (!alarm.conditionPresent) events.push(this.finish(track, nowMs, alarm.message));
     return { ok: true, events };
   }
@@ -411,7 +411,7 @@ export class AlarmEngine {
           return;
         }
         track.pendingSinceMs ??= nowMs;
-        // IEC 60601-1-8 3.1: the alarm condition delay runs from the event, so the estimate's own lag counts towards it.
+        // IEC 60601-1-8 alarm condition delay: it runs from the event, so the estimate's own lag counts towards it.
         if (nowMs - track.pendingSinceMs >= this.waitMs(rule, settings.delayS * 1000)) {
           const raised: ActiveAlarm = {
             alarmId: this.newAlarmId(),
@@ -442,7 +442,7 @@ export class AlarmEngine {
         if (nowMs - track.clearSinceMs < rule.clearDelayMs) return;
         track.clearSinceMs = null;
         alarm.conditionPresent = false;
-        // IEC 60601-1-8 6.9.2: a latching (high-priority) alarm waits for acknowledgement.
+        // IEC 60601-1-8 latching alarm signal: a high-priority alarm waits for acknowledgement.
         if (alarm.priority !== 'high' || alarm.acknowledged) events.push(this.finish(track, nowMs, `${alarm.message} (condition ended)`));
         return;
       }
