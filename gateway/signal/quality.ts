@@ -140,7 +140,9 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   // Jumps larger than any pulse with no LED-step mark: each is cancelled, but the window is not to be trusted.
   const steadyLevel = f.jumps > 1 ? 0 : 1;
   const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing * smooth * steadyLevel;
-  const sqi = f.pulseLost ? 0 : clamp01(model * agree * unambiguous * still * unclipped * perfused * present);
+  // Eight seconds of a real pulse repeat themselves; a window that does not is no basis for a rate.
+  const periodic = clamp01((f.periodicity - 0.25) / 0.2);
+  const sqi = f.pulseLost ? 0 : clamp01(model * periodic * agree * unambiguous * still * unclipped * perfused * present);
 
   // Reasons: what a technician can act on, by simple rules on the same features.
   const pulse = 0.5 * f.periodicity + 0.5 * f.template;
