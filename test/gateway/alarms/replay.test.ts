@@ -5,6 +5,7 @@ import { loadScenarioFile, renderSynthetic, SyntheticSource } from '../../../fir
 import { replayRecording } from '../../../gateway/alarms/replay.ts';
 import { validate } from '../../../protocol/codec.ts';
 import { DEFAULT_LIMITS } from '../../../protocol/limits.ts';
+import type { AlarmEvent } from '../../../protocol/schemas.ts';
 
 const SCENARIOS = join(import.meta.dirname, '../../../firmware-bridge/scenarios');
 
@@ -56,6 +57,54 @@ describe('replay: signal pipeline and alarm engine on the emulator scenarios', (
       events,
     });
     assert.ok(checked.ok, checked.ok ? '' : checked.reason);
+  });
+
+  for (const [name, checks] of [
+    [
+      'bradycardia',
+      [
+        ['hr-low-severe', (t: { hrBpm: number }) => t.hrBpm < 40],
+        ['hr-low', (t: { hrBpm: number }) => t.hrBpm < 50],
+      ],
+    ],
+    [
+      'tachycardia',
+      [
+        ['hr-high-severe', (t: { hrBpm: number }) => t.hrBpm > 140],
+        ['hr-high', (t: { hrBpm: number }) => t.hrBpm > 120],
+      ],
+    ],
+  ] as const) {
+    it(`alarms ${name} within each rule's condition delay + 1 s of the true crossing`, () => {
+      const scenario = loadScenarioFile(join(SCENARIOS, `${name}.json`));
+      const truth = new SyntheticSource(scenario);
+      const { events } = replayRecording(renderSynthetic(scenario, { rateHz: 100, durationS: 150 }));
+      for (const [rule, beyond] of checks) {
+        const raised = events.find((e) => e.rule === rule && e.event === 'raised');
+        assert.ok(raised, `${rule} raised`);
+        const late = raised.mono / 1000 - firstTrue(truth, 55, 150, (t) => beyond(t));
+        assert.ok(late <= DEFAULT_LIMITS[rule].delayS + 1, `${rule} ${late.toFixed(2)} s after the crossing`);
+      }
+      assert.deepEqual(
+        events.filter((e) => e.kind === 'technical'),
+        [],
+      );
+    });
+  }
+
+  it('raises sensor-off, and nothing physiological, when the finger leaves and comes back', () => {
+    const scenario = loadScenarioFile(join(SCENARIOS, 'finger-off.json'));
+    const { events } = replayRecording(renderSynthetic(scenario, { rateHz: 100, durationS: 150 }));
+    assert.deepEqual(
+      events.map((e) => [e.rule, e.event]),
+      [
+        ['sensor-off', 'raised'],
+        ['sensor-off', 'cleared'],
+      ],
+    );
+    const [raised, cleared] = events as [AlarmEvent, AlarmEvent];
+    assert.ok(raised.mono > 60_000 && raised.mono <= 60_000 + 20_000, `raised at ${raised.mono} ms, finger out at 60 s`);
+    assert.ok(cleared.mono > 90_000, `cleared at ${cleared.mono} ms, finger back at 90 s`);
   });
 
   it('raises no physiological alarm for a stable patient with motion bursts', () => {
