@@ -84,6 +84,8 @@ export interface UplinkStats {
   /** Consecutive failed attempts (drives the backoff). */
   attempt: number;
   nextRetryInMs: number | null;
+  /** The backoff delay drawn for the latest retry, ms. */
+  lastRetryDelayMs: number | null;
   published: number;
   acked: number;
   inFlight: number;
@@ -141,6 +143,7 @@ export function startUplink(opts: UplinkOptions): Uplink {
     acked: 0,
     tokenRenewals: 0,
     tokenExp: null as number | null,
+    lastRetryDelayMs: null as number | null,
     configReceived: 0,
     configRejected: 0,
     lastError: null as string | null,
@@ -266,7 +269,10 @@ export function startUplink(opts: UplinkOptions): Uplink {
   function scheduleReconnect(immediately: boolean): void {
     if (closing || reconnectTimer) return;
     const delay = immediately ? 0 : fullJitterDelay(stats.attempt, backoff, random);
-    if (!immediately) stats.attempt += 1;
+    if (!immediately) {
+      stats.attempt += 1;
+      stats.lastRetryDelayMs = delay;
+    }
     nextRetryAt = clock.monoMs() + delay;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;

@@ -146,6 +146,35 @@ describe('uplink to an authenticating aedes broker', () => {
     );
   });
 
+  it('backs off exponentially with full jitter while the broker is away', async () => {
+    const { broker, start } = await setup();
+    await broker.stop();
+    const draws: number[] = [];
+    const uplink = start({
+      backoff: { baseMs: 50, capMs: 400, stableMs: 1_000 },
+      random: () => {
+        draws.push(draws.length);
+        return 0.999;
+      },
+    });
+    const delays: number[] = [];
+    let lastAttempt = 0;
+    await until(() => {
+      const { attempt, lastRetryDelayMs } = uplink.stats();
+      if (attempt !== lastAttempt && lastRetryDelayMs !== null) {
+        lastAttempt = attempt;
+        delays.push(lastRetryDelayMs);
+      }
+      return attempt >= 6;
+    }, 'six failed attempts');
+    // random() = 0.999 draws the top of each window: base·2^attempt up to the cap.
+    assert.deepEqual(delays.slice(0, 6), [49, 99, 199, 399, 399, 399]);
+    assert.ok(draws.length >= 5, 'every retry draws a fresh jitter');
+    assert.equal(uplink.connected(), false);
+    await broker.start();
+    await until(() => uplink.connected(), 'connected once the broker is back');
+  });
+
   it('renews its token by reconnecting before it expires, and keeps delivering', async () => {
     const { outbox, broker, start } = await setup();
     const uplink = start({ token: { lifetimeS: 2, renewAtFraction: 0.5 } });
