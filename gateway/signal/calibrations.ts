@@ -51,15 +51,15 @@ export const CALIBRATIONS: Readonly<Record<string, Calibration>> = Object.freeze
     // Least-squares line through the per-recording R (this module's
     // estimator, median of the per-second values) against the reference
     // SpO2 of the OxiWear proto1 recordings (MAXM86161 EVK on a finger,
-    // hypoxia 70–98 %, 33 of 39 files gave an R). Leave-one-out accuracy and
+    // hypoxia 70–98 %, 36 of 39 files gave an R). Leave-one-out accuracy and
     // the refit: `npm run bench:accuracy` (docs/SIGNAL.md). Valid over the R
-    // seen (0.425–1.198) widened by a quarter of that span on each side.
-    source: 'least squares on OxiWear proto1 (github.com/aarusso/OxiWear @78aa9f5), 33 recordings',
+    // seen (0.336–1.198) widened by a quarter of that span on each side.
+    source: 'least squares on OxiWear proto1 (github.com/aarusso/OxiWear @78aa9f5), 36 recordings',
     a: 0,
-    b: -35.593,
-    c: 112.194,
-    rMin: 0.232,
-    rMax: 1.391,
+    b: -35.001,
+    c: 111.607,
+    rMin: 0.12,
+    rMax: 1.414,
   },
 });
 

@@ -46,7 +46,7 @@ export const INTERNAL_RATE = 50;
 /** Analysis window, seconds. */
 export const WINDOW_S = 8;
 /** Data needed before the first number, seconds. */
-export const WARM_UP_S = 3;
+export const WARM_UP_S = 2.5;
 /** One-sample change of ln(raw) treated as a gain step, not physiology (> 15 %). */
 const JUMP = 0.15;
 
