@@ -45,8 +45,10 @@ export const MAX30102_FULL_SCALE = 0x3ffff;
 export const INTERNAL_RATE = 50;
 /** Analysis window, seconds. */
 export const WINDOW_S = 8;
-/** Data needed before the first number, seconds. */
-export const WARM_UP_S = 2.5;
+/** Data needed before the first number in a stream, seconds. */
+export const WARM_UP_S = 3;
+/** Data a whole short recording may be judged on at its end (`estimate()`), seconds. */
+export const SHORT_RECORDING_MIN_S = 2.5;
 /** One-sample change of ln(raw) treated as a gain step, not physiology (> 15 %). */
 const JUMP = 0.15;
 
@@ -212,7 +214,7 @@ export class VitalsPipeline {
     if (this.inputCount < this.nextEstimate) return undefined;
     this.seconds++;
     this.nextEstimate = (this.seconds + 1) * this.rateHz;
-    const estimate = this.estimate();
+    const estimate = this.judge(WARM_UP_S);
     const next = this.seconds % WINDOW_S;
     this.red.resetSecond(next);
     this.ir.resetSecond(next);
@@ -252,11 +254,15 @@ export class VitalsPipeline {
 
   /** An estimate over whatever is buffered now (for the end of a short recording). */
   estimate(): VitalsEstimate {
+    return this.judge(SHORT_RECORDING_MIN_S);
+  }
+
+  private judge(minSeconds: number): VitalsEstimate {
     const t = Math.round((this.inputCount / this.rateHz) * 1000) / 1000;
     const reasons: QualityReason[] = [];
     const primary = this.ir.present ? this.ir : this.red.present ? this.red : undefined;
     const n = primary ? primary.bp.length : 0;
-    if (!primary || n < WARM_UP_S * FS) {
+    if (!primary || n < minSeconds * FS) {
       if (!primary && this.inputCount > 0) reasons.push('sensor-fault');
       else reasons.push('warming-up');
       return { t, hr: null, spo2: null, pi: null, sqi: 0, reasons, r: null };
