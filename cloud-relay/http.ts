@@ -203,6 +203,14 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       return { gatewayId, sequences: deps.spool.gaps(gatewayId) };
     });
 
+    admin.get(
+      '/api/v1/admin/quarantine',
+      {
+        schema: { querystring: T.Object({ limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false }) },
+      },
+      async (request) => ({ quarantined: deps.spool.quarantined((request.query as { limit?: number }).limit ?? 100) }),
+    );
+
     admin.post(
       '/api/v1/admin/gateways/:gatewayId/config',
       { schema: { params: GatewayParams, body: ConfigRequest } },

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { DEFAULT_RELAY_AUDIENCE } from '../protocol/device-token.ts';
 import { type BrokerLimits, RelayBroker } from './broker/broker.ts';
 import { DeviceAuthenticator } from './broker/device-auth.ts';
@@ -113,8 +113,9 @@ export const DEFAULT_MAX_SPOOL_ROWS = 1_000_000;
 export const DEFAULT_DEDUPE_WINDOW_DAYS = 3;
 const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboards/clinician', import.meta.url));
 
-export function createLogger(level = 'info'): Logger {
-  return pino({
+/** The relay's JSON logger (stdout unless `destination` is given). */
+export function createLogger(level = 'info', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: 'vigil-relay' },
     // Belt and braces: secrets and patient names never reach the log even if passed by mistake.
@@ -122,7 +123,8 @@ export function createLogger(level = 'info'): Logger {
       paths: ['password', 'token', 'adminToken', 'viewerToken', 'enrollmentToken', '*.displayName', 'displayName'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 function adminTokenFor(config: RelayConfig, log: Logger): string {

@@ -179,9 +179,14 @@ export class Spool {
     })();
   }
 
-  quarantined(): Array<{ gatewayId: string; kind: string; code: string; reason: string; receivedAt: number }> {
+  /** The most recent quarantined payloads' metadata, oldest first. */
+  quarantined(limit = MAX_QUARANTINE_ROWS): Array<{ gatewayId: string; kind: string; code: string; reason: string; receivedAt: number }> {
     return (
-      this.db.prepare('SELECT gateway_id, kind, code, reason, received_at FROM quarantine ORDER BY id').all() as Array<{
+      this.db
+        .prepare(
+          'SELECT * FROM (SELECT id, gateway_id, kind, code, reason, received_at FROM quarantine ORDER BY id DESC LIMIT ?) ORDER BY id',
+        )
+        .all(limit) as Array<{
         gateway_id: string;
         kind: string;
         code: string;
