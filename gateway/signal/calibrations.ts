@@ -58,8 +58,8 @@ export const CALIBRATIONS: Readonly<Record<string, Calibration>> = Object.freeze
     a: 0,
     b: -35.001,
     c: 111.607,
-    rMin: 0.12,
-    rMax: 1.414,
+    rMin: 0.1205,
+    rMax: 1.4135,
   },
 });
 
