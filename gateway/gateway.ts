@@ -28,6 +28,8 @@ export const SOFTWARE_VERSION = 'vigil-gateway 0.1.0';
 const TICK_MS = 1000;
 /** Remote limits are kept here so a reboot without network keeps the patient's limits. */
 const LIMITS_FILE = 'limits.json';
+/** Active alarms, so a restart (watchdog, power cut) does not silently drop a latched alarm. */
+const ALARMS_FILE = 'active-alarms.json';
 
 export class GatewayStartError extends Error {
   override name = 'GatewayStartError';
@@ -92,8 +94,15 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     if (!applied.ok) throw new GatewayStartError(`alarm limits refused: ${applied.reason}`);
   }
 
-  const outboxLog = log.child({ component: 'outbox' });
-  const outbox = Outbox.open({ path: join(dataDir, 'outbox.sqlite'), gatewayId: config.gatewayId, clock, log: outboxLog });
+  const alarmsPath = join(dataDir, ALARMS_FILE);
+  const savedAlarms = readJson(alarmsPath);
+  if (savedAlarms !== undefined) {
+    const restored = engine.restore(savedAlarms, clock.monoMs());
+    if (restored.ok) log.info({ restored: restored.restored }, 'active alarms restored');
+    else log.error({ reason: restored.reason }, 'saved alarms unreadable; starting without them');
+  }
+  let savedSnapshot = JSON.stringify(engine.snapshot());
+
 
   let enrollment = readEnrollment(dataDir);
   if (!enrollment) {
@@ -110,6 +119,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   }
   const audience = config.relay.audience ?? enrollment?.audience;
   if (!audience) throw new GatewayStartError('no relay audience: enrollment did not record one');
+
+  const outboxLog = log.child({ component: 'outbox' });
+  const outbox = Outbox.open({ path: join(dataDir, 'outbox.sqlite'), gatewayId: config.gatewayId, clock, log: outboxLog });
 
   const sensorLog = log.child({ component: 'sensor' });
   const sensor =
@@ -134,11 +146,24 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   let sensorState: SensorState = sensor.state();
 
   const emit = (events: ReturnType<AlarmEngine['tick']>) => {
-    if (events.length > 0) {
-      outbox.enqueueAlarms(events);
-      for (const e of events) log.info({ rule: e.rule, event: e.event, priority: e.priority, alarmId: e.alarmId }, 'alarm event');
-    }
+    // Local annunciation first: it needs neither the disk nor the network.
     annunciator.show(engine.annunciation(clock.monoMs()));
+    if (events.length === 0) return;
+    for (const e of events) log.info({ rule: e.rule, event: e.event, priority: e.priority, alarmId: e.alarmId }, 'alarm event');
+    try {
+      outbox.enqueueAlarms(events);
+    } catch (error) {
+      log.error({ err: error }, 'could not store alarm events');
+    }
+    const snapshot = JSON.stringify(engine.snapshot());
+    if (snapshot !== savedSnapshot) {
+      try {
+        writeJsonAtomically(alarmsPath, JSON.parse(snapshot));
+        savedSnapshot = snapshot;
+      } catch (error) {
+        log.error({ err: error }, 'could not save active alarms');
+      }
+    }
   };
 
   const onEstimate = (estimate: VitalsEstimate) => {
