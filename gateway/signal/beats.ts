@@ -114,8 +114,6 @@ export interface Beats {
   readonly amps: Float64Array;
   /** Integer index of each peak. */
   readonly index: Int32Array;
-  /** Index of the trough each beat rose from (its foot). */
-  readonly foot: Int32Array;
   count: number;
 }
 
@@ -124,7 +122,6 @@ export function allocBeats(capacity: number): Beats {
     times: new Float64Array(capacity),
     amps: new Float64Array(capacity),
     index: new Int32Array(capacity),
-    foot: new Int32Array(capacity),
     count: 0,
   };
 }
@@ -139,13 +136,9 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
   const refractory = 0.55 * periodSamples;
   let count = 0;
   let trough = x[0]!;
-  let troughAt = 0;
   for (let i = 1; i + 1 < n; i++) {
     const v = x[i]!;
-    if (v < trough) {
-      trough = v;
-      troughAt = i;
-    }
+    if (v < trough) trough = v;
     if (!(v > x[i - 1]! && v >= x[i + 1]!)) continue;
     const t = i + parabolicOffset(x[i - 1]!, v, x[i + 1]!);
     const amp = v - trough;
@@ -155,7 +148,6 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
         out.index[count - 1] = i;
         out.amps[count - 1] = Math.max(amp, out.amps[count - 1]!);
         trough = v;
-        troughAt = i;
       }
       continue;
     }
@@ -163,11 +155,9 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
     out.times[count] = t;
     out.index[count] = i;
     out.amps[count] = amp;
-    out.foot[count] = troughAt;
     count++;
     // Amplitudes are per beat: the next trough is searched from this peak on.
     trough = v;
-    troughAt = i;
   }
   // A peak in the last part of the window may still be overtaken by the real systolic peak: not yet a beat.
   while (count > 0 && out.index[count - 1]! > n - 1 - 0.3 * periodSamples) count--;
@@ -183,7 +173,6 @@ export function detectBeats(x: Float64Array, n: number, periodSamples: number, o
     out.times[kept] = out.times[b]!;
     out.index[kept] = out.index[b]!;
     out.amps[kept] = out.amps[b]!;
-    out.foot[kept] = out.foot[b]!;
     kept++;
   }
   out.count = kept;
