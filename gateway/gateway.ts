@@ -197,7 +197,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
           {
             sensor: { state: sensorState.state, ...(sensorState.cause ? { cause: sensorState.cause } : {}) },
             overflowCount: sensorState.overflows,
-            storageFill: stats.recoveredFromCorruption || stats.diskFull ? 1 : stats.fill,
+            // A damaged file, a full disk or no durable file at all is as bad as a full outbox: say so.
+            storageFill: stats.recoveredFromCorruption || stats.diskFull || !stats.durable ? 1 : stats.fill,
             uplinkDownSinceMs,
           },
           clock.monoMs(),

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Relay, startRelay } from '../cloud-relay/relay.ts';
 import { ENROLLMENT_PATHS } from '../protocol/enrollment.ts';
+import { buildGateway, GATEWAY_NODE_FLAGS } from './build.ts';
 import type { DemoPatient } from './demo-patients.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,9 +62,10 @@ async function adminPost<T>(relay: Relay, path: string, body: unknown): Promise<
   return (await response.json()) as T;
 }
 
-export function spawnGateway(patient: DemoPatient, env: Record<string, string>, logDir: string): ChildProcess {
+/** Starts one gateway process from the bundle (see scripts/build.ts), as it runs on a Pi. */
+export function spawnGateway(bundle: string, patient: DemoPatient, env: Record<string, string>, logDir: string): ChildProcess {
   const log = createWriteStream(join(logDir, `${patient.gatewayId}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'gateway/main.ts')], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '--enable-source-maps', bundle], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,6 +86,7 @@ export async function stopChild(child: ChildProcess, graceMs = 8000): Promise<vo
 }
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const bundle = await buildGateway();
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const relay = await startRelay({
@@ -105,6 +108,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         patient: { patientId: patient.patientId, displayName: patient.displayName, bed: patient.bed },
       });
       const child = spawnGateway(
+        bundle,
         patient,
         {
           VIGIL_GATEWAY_ID: patient.gatewayId,
