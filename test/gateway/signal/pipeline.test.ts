@@ -161,4 +161,15 @@ describe('VitalsPipeline', () => {
     const late = out.filter((e) => e.t > 35);
     assert.ok(late.length > 10 && late.every((e) => e.hr !== null && Math.abs(e.hr - 66) <= 1.5));
   });
+
+  it('judges a recording shorter than the warm-up once, at its end (OxiWear files last 2.6 s and up)', () => {
+    const rec = renderSynthetic({ hrBpm: 75, spo2: 88 }, { rateHz: 64, durationS: 2.7 });
+    const { estimates, summary } = analyzeRecording(rec);
+    assert.ok(
+      estimates.every((e) => e.hr === null),
+      'no per-second number before the warm-up',
+    );
+    assert.ok(summary.spo2 !== null && Math.abs(summary.spo2 - 88) <= 2.5, `spo2 ${summary.spo2}`);
+    assert.ok(summary.r !== null);
+  });
 });
