@@ -5,8 +5,9 @@
  * Per sample, at the input rate: −ln(raw) turns the PPG into absorbance, so
  * an LED-current change (a multiplicative gain step) becomes an additive
  * offset that is cancelled exactly, and the band-passed signal is directly
- * AC/DC; an anti-alias low-pass; linear resampling to a fixed internal rate,
- * so every later stage is the same code from 25 to 400 Hz.
+ * AC/DC (unmarked jumps over 15 % are cancelled the same way, and counted as
+ * artifacts); an anti-alias low-pass; linear resampling to a fixed internal
+ * rate, so every later stage is the same code from 25 to 400 Hz.
  * Per internal sample: band-pass 0.5–5 Hz (30–240 bpm with the harmonics
  * that shape a beat) into rings.
  * Per second: rhythm, beats, R and quality over the last window.
