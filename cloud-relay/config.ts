@@ -21,7 +21,14 @@ export const RelayConfigSchema = T.Object(
     adminToken: T.Optional(T.String({ minLength: 16 })),
     audience: T.Optional(T.String({ minLength: 1 })),
     tls: T.Optional(
-      T.Object({ certFile: T.String({ minLength: 1 }), keyFile: T.String({ minLength: 1 }) }, { additionalProperties: false }),
+      T.Object(
+        {
+          certFile: T.String({ minLength: 1 }),
+          keyFile: T.String({ minLength: 1 }),
+          http: T.Optional(T.Boolean({ description: 'serve HTTP over HTTPS with the same certificate' })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     /** InfluxDB or embedded SQLite (cloud-relay/store/config.ts); absent: embedded SQLite in dataDir. */
     store: T.Optional(HistoryStoreConfigSchema),
@@ -70,6 +77,11 @@ export class ConfigError extends Error {
 
 type Parse = (value: string, name: string) => unknown;
 const str: Parse = (v) => v;
+const bool: Parse = (v, name) => {
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name}: "${v}" is not true or false`);
+};
 const int: Parse = (v, name) => {
   if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${name}: "${v}" is not an integer`);
   return Number(v);
@@ -87,6 +99,7 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: Parse }> = {
   VIGIL_RELAY_AUDIENCE: { path: ['audience'], parse: str },
   VIGIL_TLS_CERT_FILE: { path: ['tls', 'certFile'], parse: str },
   VIGIL_TLS_KEY_FILE: { path: ['tls', 'keyFile'], parse: str },
+  VIGIL_TLS_HTTP: { path: ['tls', 'http'], parse: bool },
   VIGIL_LOG_LEVEL: { path: ['logLevel'], parse: str },
   VIGIL_DASHBOARD_DIR: { path: ['dashboardDir'], parse: str },
   VIGIL_INFLUX_URL: { path: ['store', 'influxdb', 'url'], parse: str },

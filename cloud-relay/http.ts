@@ -64,6 +64,8 @@ export interface HttpDeps {
   maxSpoolRows: number;
   storeFailuresInARow: () => number;
   now: () => number;
+  /** Serve over HTTPS with this certificate, or plain HTTP when null. */
+  https?: { cert: string | Buffer; key: string | Buffer } | null;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -87,6 +89,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     bodyLimit: 64 * 1024,
     // Unknown properties are refused, not silently stripped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
   });
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, _request, reply) => {

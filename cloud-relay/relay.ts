@@ -31,6 +31,10 @@ export interface TlsPem {
   cert: string | Buffer;
   key: string | Buffer;
 }
+export type TlsConfig = (TlsFiles | TlsPem) & {
+  /** Also serve HTTP (enrollment, admin, dashboards, /live) over HTTPS with this certificate. */
+  http?: boolean;
+};
 
 export interface DrainSettings {
   /** Spool rows per history store batch. */
@@ -64,7 +68,7 @@ export interface RelayConfig {
    * `<dataDir>/history.sqlite`, so the relay runs with zero setup.
    */
   store?: HistoryStore | HistoryStoreConfig;
-  tls?: TlsFiles | TlsPem;
+  tls?: TlsConfig;
   /** A pino logger, or the level for the relay's own (default info). */
   log?: Logger;
   logLevel?: string;
@@ -176,6 +180,11 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     limits: config.limits,
   });
 
+  const pem = config.tls
+    ? 'certFile' in config.tls
+      ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+      : { cert: config.tls.cert, key: config.tls.key }
+    : null;
   let ready = false;
   const dashboardDir =
     config.dashboardDir === false ? null : (config.dashboardDir ?? (existsSync(DEFAULT_DASHBOARD_DIR) ? DEFAULT_DASHBOARD_DIR : null));
@@ -194,6 +203,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     maxSpoolRows,
     storeFailuresInARow: () => drainer.failuresInARow,
     now: () => clock.now(),
+    https: pem && config.tls?.http ? pem : null,
   });
   hub.attach(app.server);
 
@@ -212,9 +222,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     let mqttTlsUrl: string | undefined;
     let mqttWsUrl: string | undefined;
     if (config.mqttTlsPort !== undefined) {
-      if (!config.tls) throw new Error('mqttTlsPort is set but tls (certFile/keyFile) is not');
-      const pem =
-        'certFile' in config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : config.tls;
+      if (!pem) throw new Error('mqttTlsPort is set but tls (certFile/keyFile) is not');
       const address = await broker.listenTls(host, config.mqttTlsPort, pem);
       mqttTlsUrl = `mqtts://${hostFor(host)}:${address.port}`;
     }
@@ -226,7 +234,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     const httpAddress = app.server.address() as { port: number };
     ready = true;
     const relay: Relay = {
-      httpUrl: `http://${hostFor(host)}:${httpAddress.port}`,
+      httpUrl: `${pem && config.tls?.http ? 'https' : 'http'}://${hostFor(host)}:${httpAddress.port}`,
       mqttUrl: `mqtt://${hostFor(host)}:${mqtt.port}`,
       adminToken,
       parts: { registry, broker, spool, ingest, drainer, hub, metrics, store, log },

@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
+import WebSocket from 'ws';
 import { topicFor } from '../../../protocol/topics.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { patient } from '../support/gateway-identity.ts';
@@ -238,6 +240,33 @@ describe('TLS and WebSocket transports', () => {
       await client.endAsync();
     });
   }
+
+  test('with tls.http the API, the dashboard and /live are served over HTTPS only', async () => {
+    const secure = await startHarness({ tls: { certFile: join(certDir, 'cert.pem'), keyFile: join(certDir, 'key.pem'), http: true } });
+    try {
+      assert.match(secure.relay.httpUrl, /^https:\/\//);
+      const status = await new Promise<number>((resolve, reject) =>
+        https
+          .get(`${secure.relay.httpUrl}/healthz`, { ca: cert }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+      assert.equal(status, 200);
+      const viewerToken = secure.relay.parts.registry.createViewer('ward', ['*']).viewerToken;
+      const ws = new WebSocket(`${secure.relay.httpUrl.replace('https', 'wss')}/live?token=${viewerToken}`, { ca: cert });
+      const first = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (data) => resolve(JSON.parse(data.toString()).type));
+        ws.once('error', reject);
+      });
+      assert.equal(first, 'snapshot');
+      ws.close();
+      await assert.rejects(fetch(`${secure.relay.httpUrl.replace('https', 'http')}/healthz`), 'no plain HTTP on that port');
+    } finally {
+      await secure.stop();
+    }
+  });
 
   test('a refused TLS handshake does not disturb the broker', async () => {
     const client = mqtt.connect(h.relay.mqttTlsUrl!, { reconnectPeriod: 0, rejectUnauthorized: true, connectTimeout: 2000 });
