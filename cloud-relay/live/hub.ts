@@ -14,6 +14,7 @@ import type { AlarmEvent, Reading } from '../../protocol/schemas.ts';
 import type { LiveSink } from '../ingest/ingest.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { canView, type DeviceRegistry, patientRef, type Viewer } from '../registry/registry.ts';
+import { ActiveAlarms } from './active-alarms.ts';
 
 export const LIVE_PATH = '/live';
 /** A session that lets this much pile up unsent is closed; it reconnects and gets a fresh snapshot. */
@@ -33,6 +34,7 @@ export class LiveHub implements LiveSink {
   private readonly sessions = new Set<Session>();
   private readonly latest = new Map<string, Reading>();
   private readonly online = new Set<string>();
+  private readonly alarms = new ActiveAlarms();
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -41,7 +43,7 @@ export class LiveHub implements LiveSink {
   ) {
     // Who is where changed: every session gets a fresh snapshot of what it may now see.
     const refresh = () => {
-      for (const session of this.sessions) this.send(session, this.snapshot(session.viewer));
+      for (const session of this.sessions) this.sendSnapshot(session);
     };
     registry.on('enrolled', refresh);
     registry.on('assigned', refresh);
@@ -77,6 +79,7 @@ export class LiveHub implements LiveSink {
   }
 
   alarm(patient: PatientRef, event: AlarmEvent): void {
+    this.alarms.record(patient.patientId, event);
     this.push(patient.patientId, { type: 'alarm', patient, event });
   }
 
@@ -108,15 +111,24 @@ export class LiveHub implements LiveSink {
     ws.on('error', (error) => this.log.debug({ err: error, viewerId: viewer.viewerId }, 'dashboard session error'));
     // Dashboards only listen; anything they send is ignored.
     ws.on('message', () => {});
-    this.send(session, this.snapshot(viewer));
+    this.sendSnapshot(session);
   }
 
-  private snapshot(viewer: Viewer): LiveMessage {
-    const patients = this.registry
-      .listGateways()
-      .filter((g) => g.state === 'active' && canView(viewer, g.patient.patientId))
-      .map((g) => ({ patient: patientRef(g), latest: this.latest.get(g.patient.patientId) ?? null, online: this.online.has(g.gatewayId) }));
-    return { type: 'snapshot', patients };
+  /**
+   * The snapshot, then the newest event of every alarm still active for those
+   * patients: a dashboard opened during an alarm shows it without waiting.
+   */
+  private sendSnapshot(session: Session): void {
+    const gateways = this.registry.listGateways().filter((g) => g.state === 'active' && canView(session.viewer, g.patient.patientId));
+    const patients = gateways.map((g) => ({
+      patient: patientRef(g),
+      latest: this.latest.get(g.patient.patientId) ?? null,
+      online: this.online.has(g.gatewayId),
+    }));
+    this.send(session, { type: 'snapshot', patients });
+    for (const g of gateways) {
+      for (const event of this.alarms.active(g.patient.patientId)) this.send(session, { type: 'alarm', patient: patientRef(g), event });
+    }
   }
 
   private push(patientId: string, message: LiveMessage): void {

@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import type { LiveMessage } from '../../../protocol/live.ts';
 import { topicFor } from '../../../protocol/topics.ts';
-import { patient } from '../support/gateway-identity.ts';
+import { type GatewayIdentity, patient } from '../support/gateway-identity.ts';
 import { alarmEvent, alarms, reading, vitals } from '../support/messages.ts';
 import { eventually, type Harness, startHarness } from '../support/relay-harness.ts';
 
@@ -48,6 +48,7 @@ describe('live dashboard sessions', () => {
   let h: Harness;
   let gw1: MqttClient;
   let gw2: MqttClient;
+  let id2: GatewayIdentity;
   let nurseToken: string;
   let chargeToken: string;
   const liveUrl = (token: string) => `${h.relay.httpUrl.replace('http', 'ws')}/live?token=${encodeURIComponent(token)}`;
@@ -55,7 +56,8 @@ describe('live dashboard sessions', () => {
   before(async () => {
     h = await startHarness();
     gw1 = await h.connect(await h.enroll('gw-live-01', patient(1)));
-    gw2 = await h.connect(await h.enroll('gw-live-02', patient(2)));
+    id2 = await h.enroll('gw-live-02', patient(2));
+    gw2 = await h.connect(id2);
     await gw1.publishAsync(topicFor('gw-live-01', 'vitals'), vitals('gw-live-01', 1, [reading(t0, 80)]), { qos: 1 });
     nurseToken = await createViewer(h, ['patient-1']);
     chargeToken = await createViewer(h, ['*']);
@@ -169,6 +171,35 @@ describe('live dashboard sessions', () => {
       await new Promise<number>((resolve) => again.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))),
       401,
     );
+  });
+
+  test('a dashboard opened during an alarm gets it right after the snapshot; once cleared, no more', async () => {
+    const raised = { ...alarmEvent(t0 + 5000), alarmId: 'alarm-open-01' };
+    gw2 = await h.connect(id2);
+    await gw2.publishAsync(topicFor('gw-live-02', 'alarms'), alarms('gw-live-02', 10, [raised]), { qos: 1 });
+    const charge = await Dashboard.open(liveUrl(chargeToken));
+    const nurse = await Dashboard.open(liveUrl(nurseToken));
+    await eventually(() => charge.messages.some((m) => m.type === 'alarm' && m.event.alarmId === 'alarm-open-01'));
+    assert.equal(charge.messages[0]?.type, 'snapshot', 'the snapshot comes first');
+    await eventually(() => nurse.messages.length >= 1);
+    assert.equal(
+      nurse.messages.some((m) => m.type === 'alarm'),
+      false,
+      "another patient's alarm never reaches this viewer",
+    );
+    charge.ws.close();
+    nurse.ws.close();
+
+    const cleared = { ...raised, t: t0 + 9000, event: 'cleared' as const };
+    await gw2.publishAsync(topicFor('gw-live-02', 'alarms'), alarms('gw-live-02', 11, [cleared]), { qos: 1 });
+    const later = await Dashboard.open(liveUrl(chargeToken));
+    await eventually(() => later.messages.length >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      later.messages.some((m) => m.type === 'alarm' && m.event.alarmId === 'alarm-open-01'),
+      false,
+    );
+    later.ws.close();
   });
 
   test('the history API answers only for patients the viewer may see', async () => {
