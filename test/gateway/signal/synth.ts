@@ -17,16 +17,9 @@ export interface SynthOptions {
   pi?: number;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../firmware-bridge/sources/random.ts';
+
+export { mulberry32 };
 
 export function synthPpg(o: SynthOptions): { rateHz: number; red: Float64Array; ir: Float64Array } {
   const n = Math.round(o.rateHz * o.seconds);
