@@ -11,17 +11,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { DEFAULT_RELAY_AUDIENCE } from '../protocol/device-token.ts';
+import type { AlarmEvent } from '../protocol/schemas.ts';
 import { type BrokerLimits, RelayBroker } from './broker/broker.ts';
 import { DeviceAuthenticator } from './broker/device-auth.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { buildHttp } from './http.ts';
-import { SpoolDrainer } from './ingest/drainer.ts';
+import { SpoolDrainer, toStorePoints } from './ingest/drainer.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Spool } from './ingest/spool.ts';
 import { LiveHub } from './live/hub.ts';
 import { RelayMetrics } from './metrics.ts';
 import { DeviceRegistry } from './registry/registry.ts';
-import { createHistoryStore, type HistoryStore, type HistoryStoreConfig } from './store/index.ts';
+import { createHistoryStore, type HistoryStore, type HistoryStoreConfig, type StoredAlarmEvent } from './store/index.ts';
 
 export interface TlsFiles {
   certFile: string;
@@ -215,6 +216,11 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     pruneTimer.cancel = clock.setTimer(3600_000, prune);
   };
 
+  // Alarms active before a restart: from the spool (not yet stored) now, from the history store in the background.
+  restoreActiveAlarms(hub, spool, store, registry, clock.now(), log).catch((error: unknown) =>
+    log.warn({ err: error }, 'could not restore active alarms from history; they reappear with their next event'),
+  );
+
   try {
     drainer.start();
     prune();
@@ -269,6 +275,31 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     registry.close();
     throw error;
   }
+}
+
+/** How far back the history store is asked for alarms that may still be active at start. */
+export const ALARM_RESTORE_WINDOW_MS = 24 * 3600_000;
+
+async function restoreActiveAlarms(
+  hub: LiveHub,
+  spool: Spool,
+  store: HistoryStore,
+  registry: DeviceRegistry,
+  now: number,
+  log: Logger,
+): Promise<void> {
+  const pending = toStorePoints(spool.peek(100_000).filter((row) => row.kind === 'alarms')).events;
+  const patients = new Set(registry.listGateways().map((g) => g.patient.patientId));
+  // Live messages carry the contract's AlarmEvent, without the store's own fields.
+  const bare = ({ gatewayId: _g, patientId: _p, ...event }: StoredAlarmEvent): AlarmEvent => event;
+  for (const event of pending) hub.restoreAlarms(event.patientId, [bare(event)]);
+  let restored = pending.length;
+  for (const patientId of patients) {
+    const events = await store.queryAlarmEvents({ patientId, fromMs: now - ALARM_RESTORE_WINDOW_MS, toMs: now + 3600_000 });
+    hub.restoreAlarms(patientId, events.map(bare));
+    restored += events.length;
+  }
+  if (restored > 0) log.info({ events: restored }, 'alarm events restored for live sessions');
 }
 
 function isHistoryStore(value: RelayConfig['store']): value is HistoryStore {

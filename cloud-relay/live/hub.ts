@@ -83,6 +83,11 @@ export class LiveHub implements LiveSink {
     this.push(patient.patientId, { type: 'alarm', patient, event });
   }
 
+  /** Remembers alarm events from before this process started (history, spool) without pushing them. */
+  restoreAlarms(patientId: string, events: readonly AlarmEvent[]): void {
+    for (const event of events) this.alarms.record(patientId, event);
+  }
+
   gateway(patient: PatientRef, state: 'online' | 'offline', t: number): void {
     if (state === 'online') this.online.add(patient.gatewayId);
     else this.online.delete(patient.gatewayId);

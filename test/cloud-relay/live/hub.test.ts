@@ -222,3 +222,39 @@ describe('live dashboard sessions', () => {
     assert.equal(unavailable.status, 503, 'a store outage is reported as such, not as an internal error');
   });
 });
+
+describe('active alarms across a relay restart', () => {
+  test('a dashboard opened after a restart still gets an alarm raised before it', async () => {
+    const first = await startHarness();
+    const gw = await first.enroll('gw-restart-01', patient(9));
+    const client = await first.connect(gw);
+    // Within the window the history store is asked for at start.
+    const recent = Date.now() - 60_000;
+    const raised = { ...alarmEvent(recent), alarmId: 'alarm-restart-1' };
+    const ongoing = { ...alarmEvent(recent + 1000), alarmId: 'alarm-restart-2' };
+    await client.publishAsync(topicFor('gw-restart-01', 'alarms'), alarms('gw-restart-01', 0, [raised]), { qos: 1 });
+    await eventually(() => first.store.events.length === 1);
+    // The second one is still in the spool when the relay stops.
+    first.store.failing = true;
+    await client.publishAsync(topicFor('gw-restart-01', 'alarms'), alarms('gw-restart-01', 1, [ongoing]), { qos: 1 });
+    await client.endAsync();
+    await first.relay.close();
+
+    first.store.failing = false;
+    const second = await startHarness({ dataDir: first.dataDir, adminToken: first.relay.adminToken, store: first.store });
+    try {
+      const token = second.relay.parts.registry.createViewer('ward', ['patient-9']).viewerToken;
+      const dashboard = await Dashboard.open(`${second.relay.httpUrl.replace('http', 'ws')}/live?token=${token}`);
+      await eventually(() => dashboard.messages.filter((m) => m.type === 'alarm').length === 2);
+      const shown = dashboard.messages.filter((m) => m.type === 'alarm').map((m) => (m.type === 'alarm' ? m.event : null));
+      assert.deepEqual(
+        shown.map((e) => e?.alarmId),
+        ['alarm-restart-1', 'alarm-restart-2'],
+      );
+      assert.equal(Object.hasOwn(shown[0] ?? {}, 'patientId'), false, 'the contract AlarmEvent, not the stored row');
+      dashboard.ws.close();
+    } finally {
+      await second.stop();
+    }
+  });
+});
