@@ -84,6 +84,8 @@ class RefusedError extends Error {
   }
 }
 
+const TCP_KEEPALIVE_MS = 60_000;
+
 // CONNACK return codes, MQTT 3.1.1 §3.2.2.3.
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
@@ -166,6 +168,8 @@ export class RelayBroker {
   async listenTcp(host: string, port: number): Promise<net.AddressInfo> {
     const server = net.createServer((socket) => {
       socket.setNoDelay(true);
+      // TCP keepalive finds a dead peer even when the client asked for no MQTT keepalive.
+      socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
       this.handle(socket, socket.remoteAddress ?? 'unknown');
     });
     return this.listen(server, host, port);
@@ -174,6 +178,8 @@ export class RelayBroker {
   async listenTls(host: string, port: number, credentials: { cert: string | Buffer; key: string | Buffer }): Promise<net.AddressInfo> {
     const server = tls.createServer({ ...credentials, minVersion: 'TLSv1.2' }, (socket) => {
       socket.setNoDelay(true);
+      // TCP keepalive finds a dead peer even when the client asked for no MQTT keepalive.
+      socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
       this.handle(socket, socket.remoteAddress ?? 'unknown');
     });
     server.on('tlsClientError', (error) => this.opts.log.debug({ err: error }, 'TLS handshake failed'));
