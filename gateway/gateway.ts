@@ -103,7 +103,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   }
   let savedSnapshot = JSON.stringify(engine.snapshot());
 
-
   let enrollment = readEnrollment(dataDir);
   if (!enrollment) {
     if (!config.enrollmentToken)
