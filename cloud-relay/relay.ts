@@ -288,7 +288,7 @@ async function restoreActiveAlarms(
   now: number,
   log: Logger,
 ): Promise<void> {
-  const pending = toStorePoints(spool.peek(100_000).filter((row) => row.kind === 'alarms')).events;
+  const pending = toStorePoints(spool.peek(10_000, 'alarms')).events;
   const patients = new Set(registry.listGateways().map((g) => g.patient.patientId));
   // Live messages carry the contract's AlarmEvent, without the store's own fields.
   const bare = ({ gatewayId: _g, patientId: _p, ...event }: StoredAlarmEvent): AlarmEvent => event;

@@ -106,6 +106,9 @@ export class Spool {
         'INSERT INTO seq_state (gateway_id, kind, highest, gaps) VALUES (?, ?, ?, ?) ON CONFLICT (gateway_id, kind) DO UPDATE SET highest = excluded.highest, gaps = excluded.gaps',
       ),
       peek: this.db.prepare('SELECT id, gateway_id, patient_id, kind, msg_id, payload, received_at FROM spool ORDER BY id LIMIT ?'),
+      peekKind: this.db.prepare(
+        'SELECT id, gateway_id, patient_id, kind, msg_id, payload, received_at FROM spool WHERE kind = ? ORDER BY id LIMIT ?',
+      ),
       count: this.db.prepare('SELECT count(*) AS n FROM spool'),
       quarantine: this.db.prepare(
         'INSERT INTO quarantine (gateway_id, kind, code, reason, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -196,10 +199,11 @@ export class Spool {
     ).map((r) => ({ gatewayId: r.gateway_id, kind: r.kind, code: r.code, reason: r.reason, receivedAt: r.received_at }));
   }
 
-  /** Oldest first. */
-  peek(limit: number): SpoolRow[] {
+  /** Oldest first; only messages of `kind` when given. */
+  peek(limit: number, kind?: UplinkKind): SpoolRow[] {
+    const rows = kind ? this.statements.peekKind.all(kind, limit) : this.statements.peek.all(limit);
     return (
-      this.statements.peek.all(limit) as Array<{
+      rows as Array<{
         id: number;
         gateway_id: string;
         patient_id: string;

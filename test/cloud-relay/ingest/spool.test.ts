@@ -67,6 +67,17 @@ test('kinds without seq tracking are deduped but leave no sequence state', () =>
   spool.close();
 });
 
+test('peek can be limited to one kind', () => {
+  const spool = new Spool(':memory:');
+  spool.admit(entry('m-00000001', 1));
+  spool.admit(entry('a-00000001', 1, { kind: 'alarms' }));
+  assert.deepEqual(
+    spool.peek(10, 'alarms').map((r) => r.msgId),
+    ['a-00000001'],
+  );
+  spool.close();
+});
+
 test('old message ids leave the dedupe window', () => {
   const spool = new Spool(':memory:');
   spool.admit(entry('m-00000001', 1, { receivedAt: 1000 }));
