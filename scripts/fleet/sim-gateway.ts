@@ -86,7 +86,8 @@ export class SimGateway {
       password: await this.token(),
       protocolVersion: 4,
       keepalive: 60,
-      reconnectPeriod: 2000,
+      // Spread reconnections over 2–10 s so a relay restart is not met by the whole fleet in the same second.
+      reconnectPeriod: 2000 + Math.floor(Math.random() * 8000),
       connectTimeout: 60_000,
       clean: true,
     });
