@@ -77,7 +77,7 @@ export function buildRecording(cols: Columns, opts: LoadOptions, meta: Recording
   } else {
     const native = cols.nativeRateHz ?? opts.rateHz;
     if (native === undefined) {
-      throw new RecordingError(`${where}: the file has no time column and states no sample rate; give the rate (rateHz)`);
+      throw new RecordingError(`${where}: the file has no time column and states no sample rate; give it (--rate HZ on the command line)`);
     }
     const rate = opts.rateHz ?? native;
     out.rateHz = rate;
