@@ -6,7 +6,7 @@
 import type { QualityReason } from '../../protocol/schemas.ts';
 import { type PipelineOptions, type VitalsEstimate, VitalsPipeline } from './pipeline.ts';
 
-export type { Calibration } from './calibrations.ts';
+export type { Calibration, CurveForm } from './calibrations.ts';
 export {
   CALIBRATIONS,
   DEFAULT_CALIBRATION,

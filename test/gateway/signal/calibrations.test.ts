@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CALIBRATIONS,
+  curveValue,
   fitCalibration,
   getCalibration,
   ratioFromSpo2,
@@ -23,7 +24,7 @@ describe('calibrations', () => {
     it(`${cal.name} is strictly decreasing over its validity range and inverts`, () => {
       let prev = Number.POSITIVE_INFINITY;
       for (let r = cal.rMin; r <= cal.rMax; r += 0.01) {
-        const raw = (cal.a * r + cal.b) * r + cal.c;
+        const raw = curveValue(cal, r);
         assert.ok(raw < prev, `not decreasing at R=${r.toFixed(2)}`);
         prev = raw;
       }
@@ -60,5 +61,47 @@ describe('calibrations', () => {
       true,
     );
     assert.ok(Math.abs(q.a - 2) < 1e-6 && Math.abs(q.b + 30) < 1e-6);
+  });
+
+  it('fits a known log curve exactly and evaluates it as one', () => {
+    const pairs = [0.4, 0.6, 0.8, 1.0, 1.2].map((r) => ({ r, spo2: 77 - 25 * Math.log(r) }));
+    const cal = fitCalibration('t', '1', 'test', pairs, 'log');
+    assert.equal(cal.form, 'log');
+    assert.ok(Math.abs(cal.b + 25) < 1e-9 && Math.abs(cal.c - 77) < 1e-9 && cal.a === 0);
+    assert.ok(Math.abs(spo2FromRatio(cal, 0.7)! - (77 - 25 * Math.log(0.7))) < 1e-9);
+    assert.ok(Math.abs(ratioFromSpo2(cal, 85) - Math.exp((85 - 77) / -25)) < 1e-12);
+    // Widened by a quarter of the span (0.8) on each side: 0.2–1.4; a range that would reach 0 stops at half the smallest R.
+    assert.ok(Math.abs(cal.rMin - 0.2) < 1e-9 && Math.abs(cal.rMax - 1.4) < 1e-9);
+    const wide = fitCalibration(
+      't',
+      '1',
+      'test',
+      [0.1, 0.5, 1.5].map((r) => ({ r, spo2: 77 - 25 * Math.log(r) })),
+      'log',
+    );
+    assert.ok(Math.abs(wide.rMin - 0.05) < 1e-9);
+    assert.throws(
+      () =>
+        fitCalibration(
+          't',
+          '1',
+          'test',
+          [
+            { r: 0, spo2: 99 },
+            { r: 1, spo2: 80 },
+          ],
+          'log',
+        ),
+      /R > 0/,
+    );
+  });
+
+  it('maxm86161 is the log curve fitted on OxiWear proto1', () => {
+    const cal = getCalibration('maxm86161');
+    assert.equal(cal.form, 'log');
+    // R 1 -> c; R 0.5 -> c + b·ln 0.5.
+    assert.ok(Math.abs(spo2FromRatio(cal, 1)! - 76.711) < 1e-9);
+    assert.ok(Math.abs(spo2FromRatio(cal, 0.5)! - (76.711 + 25.381 * Math.LN2)) < 1e-9);
+    assert.equal(spo2FromRatio(cal, 0.2), 100);
   });
 });

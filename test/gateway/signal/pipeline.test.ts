@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderSynthetic } from '../../../firmware-bridge/sources/synthetic.ts';
-import { getCalibration, ratioFromSpo2 } from '../../../gateway/signal/calibrations.ts';
+import { curveValue, getCalibration, ratioFromSpo2 } from '../../../gateway/signal/calibrations.ts';
 import { analyzeRecording, MAX30102_FULL_SCALE, VitalsPipeline } from '../../../gateway/signal/index.ts';
 import { synthPpg } from './synth.ts';
 
@@ -91,7 +91,7 @@ describe('VitalsPipeline', () => {
     const r = ratioFromSpo2(getCalibration('max30102'), 90);
     const rec = synthPpg({ rateHz: 100, bpm: 70, spo2: 90, seconds: 20, noise: 0.01, seed: 5 });
     const { summary } = analyzeRecording(rec, { calibration: 'maxm86161' });
-    const expected = (cal.a * r + cal.b) * r + cal.c;
+    const expected = curveValue(cal, r);
     assert.ok(summary.spo2 !== null && Math.abs(summary.spo2 - expected) < 1, `${summary.spo2} vs ${expected}`);
     assert.throws(() => new VitalsPipeline({ rateHz: 100, calibration: 'nope' }), /unknown calibration/);
   });
