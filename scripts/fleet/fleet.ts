@@ -37,6 +37,8 @@ export interface FleetTotals {
   reconnects: number;
   connected: number;
   inflight: number;
+  /** Connection errors by reason, fleet-wide. */
+  errors: Record<string, number>;
 }
 
 export interface Fleet {
@@ -119,7 +121,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     for (const child of children) if (child.connected) child.send(message);
   };
   const totals = (): FleetTotals => {
-    const sum: FleetTotals = { published: 0, acked: 0, failed: 0, reconnects: 0, connected: 0, inflight: 0 };
+    const sum: FleetTotals = { published: 0, acked: 0, failed: 0, reconnects: 0, connected: 0, inflight: 0, errors: {} };
     for (const s of latest.values()) {
       sum.published += s.counters.published;
       sum.acked += s.counters.acked;
@@ -127,6 +129,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       sum.reconnects += s.counters.reconnects;
       sum.connected += s.connected;
       sum.inflight += s.inflight;
+      for (const [reason, n] of Object.entries(s.counters.errors ?? {})) sum.errors[reason] = (sum.errors[reason] ?? 0) + n;
     }
     return sum;
   };

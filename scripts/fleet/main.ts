@@ -75,4 +75,8 @@ while (Date.now() - t0 < seconds * 1000) {
 }
 const totals = await fleet.stop(60_000);
 console.log(`published ${totals.published}, acknowledged ${totals.acked}, failed ${totals.failed}, reconnects ${totals.reconnects}`);
+for (const [reason, n] of Object.entries(totals.errors)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 5))
+  console.log(`  ${reason} × ${n}`);
 process.exit(totals.failed > 0 || totals.acked < totals.published ? 1 : 0);

@@ -17,6 +17,13 @@ export interface GatewayCounters {
   acked: number;
   failed: number;
   reconnects: number;
+  /** Why connections ended or failed, by message ("Keepalive timeout", "connack timeout", ...). */
+  errors?: Record<string, number>;
+}
+
+function countError(counters: GatewayCounters, reason: string): void {
+  counters.errors ??= {};
+  counters.errors[reason] = (counters.errors[reason] ?? 0) + 1;
 }
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
@@ -31,6 +38,7 @@ export class SimGateway {
   #timer: NodeJS.Timeout | null = null;
   #tokenTimer: NodeJS.Timeout | null = null;
   #dueAt = 0;
+  #wasConnected = false;
 
   constructor(
     readonly gatewayId: string,
@@ -105,8 +113,15 @@ export class SimGateway {
     client.on('reconnect', () => {
       this.counters.reconnects++;
     });
-    client.on('error', () => {
-      // Refusals show up as failed publishes and reconnects; the worker reports the counts.
+    client.on('error', (error) => {
+      // Digits out, so "connack timeout" from a thousand gateways is one line in the report.
+      countError(this.counters, error.message.replace(/\d+/g, 'N').slice(0, 80));
+    });
+    client.on('offline', () => {
+      if (this.#wasConnected) countError(this.counters, 'connection lost');
+    });
+    client.on('connect', () => {
+      this.#wasConnected = true;
     });
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {

@@ -28,7 +28,7 @@ export interface SparseHistogram {
 }
 
 export interface WorkerStats {
-  counters: { published: number; acked: number; failed: number; reconnects: number };
+  counters: { published: number; acked: number; failed: number; reconnects: number; errors?: Record<string, number> };
   connected: number;
   inflight: number;
   /** PUBACK latency since the previous report. */

@@ -20,7 +20,7 @@ function send(message: WorkerMessage): void {
 function report(final = false): void {
   send({
     type: final ? 'final' : 'stats',
-    counters: { ...counters },
+    counters: { ...counters, errors: { ...counters.errors } },
     connected: gateways.filter((g) => g.connected).length,
     inflight: gateways.reduce((n, g) => n + g.inflight, 0),
     ackLatency: ackLatency.toSparse(),

@@ -294,6 +294,15 @@ async function main(): Promise<void> {
       `\n  published ${totals.published}, acknowledged by the relay ${totals.acked}, publish failures ${totals.failed}, ` +
         `reconnects ${totals.reconnects}; readings in InfluxDB ${inInflux}; still in the spool ${closed.spoolLeft}; lost ${lost}`,
     );
+    const errors = Object.entries(totals.errors).sort((a, b) => b[1] - a[1]);
+    if (errors.length > 0) {
+      console.log(
+        `  gateway connection errors: ${errors
+          .slice(0, 5)
+          .map(([reason, n]) => `${reason} × ${n}`)
+          .join('; ')}`,
+      );
+    }
     console.log('  CPU % is of one core; relay, InfluxDB and the fleet share the machine (and whatever else runs on it).');
     if (lost > 0) exitCode = 1;
     if (args.json) {
