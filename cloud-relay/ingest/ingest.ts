@@ -13,7 +13,7 @@ import type { AlarmEvent, ConfigAckMessage, MessageByKind, Reading, StatusMessag
 import type { UplinkKind } from '../../protocol/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { RelayMetrics } from '../metrics.ts';
-import { type DeviceRegistry, patientRef } from '../registry/registry.ts';
+import type { DeviceRegistry } from '../registry/registry.ts';
 import { missingCount, type SeqObservation } from './seq-tracker.ts';
 import type { Spool } from './spool.ts';
 
@@ -48,6 +48,23 @@ export interface IngestOptions {
   live: LiveSink;
   /** Called after a message meant for the history store was spooled. */
   onSpooled: () => void;
+}
+
+/**
+ * When a message was measured, on the relay's clock as far as it can tell: the
+ * gateway's time of its first reading or event when its clock is NTP-synced
+ * (never later than receipt), otherwise the time it arrived. Used to attribute
+ * a replayed backlog to the patient the gateway was assigned to back then.
+ */
+export function measuredAt(message: UplinkMessage, receivedAt: number): number {
+  if (message.clock.quality !== 'synced') return receivedAt;
+  const times =
+    message.type === 'vitals'
+      ? message.readings.map((r) => r.t)
+      : message.type === 'alarms'
+        ? message.events.map((e) => e.t)
+        : [receivedAt];
+  return Math.min(receivedAt, ...times);
 }
 
 export class Ingest {
@@ -102,9 +119,10 @@ export class Ingest {
     }
     const message = decoded.value;
     const keep = message.type === 'vitals' || message.type === 'alarms';
+    const patient = this.opts.registry.patientAt(gatewayId, measuredAt(message, receivedAt)) ?? gateway.patient;
     const admitted = spool.admit({
       gatewayId,
-      patientId: gateway.patient.patientId,
+      patientId: patient.patientId,
       kind,
       msgId: message.msgId,
       seq: message.seq,
@@ -121,7 +139,7 @@ export class Ingest {
       });
       return { status: 'duplicate' };
     }
-    effects.push(() => this.received(gatewayId, kind, message, patientRef(gateway), admitted.seq));
+    effects.push(() => this.received(gatewayId, kind, message, { ...patient, gatewayId }, admitted.seq));
     return { status: 'accepted' };
   }
 

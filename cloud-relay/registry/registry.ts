@@ -119,6 +119,14 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         expires_at INTEGER NOT NULL,
         used_at INTEGER
       );
+      -- Who the gateway measured, from when (relay clock): readings replayed from a gateway's outbox after
+      -- it was moved to another patient still belong to the patient they were measured on.
+      CREATE TABLE IF NOT EXISTS assignments (
+        gateway_id TEXT NOT NULL,
+        from_ms INTEGER NOT NULL,
+        patient TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS assignments_by_gateway ON assignments (gateway_id, from_ms);
       CREATE TABLE IF NOT EXISTS viewers (
         viewer_id TEXT PRIMARY KEY,
         token_hash BLOB NOT NULL UNIQUE,
@@ -169,6 +177,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
              enrolled_at = excluded.enrolled_at, revoked_at = NULL`,
         )
         .run(gatewayId, row.patient, JSON.stringify(jwk), now);
+      this.db.prepare('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, row.patient);
     });
     redeem.immediate();
     this.keys.delete(gatewayId);
@@ -179,6 +188,20 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   getGateway(gatewayId: string): GatewayRecord | null {
     const row = this.db.prepare('SELECT * FROM gateways WHERE gateway_id = ?').get(gatewayId) as GatewayRow | undefined;
     return row ? toRecord(row) : null;
+  }
+
+  /**
+   * The patient the gateway was assigned to at `tMs` (relay clock): the
+   * assignment in force then, or the earliest one for a time before it.
+   */
+  patientAt(gatewayId: string, tMs: number): PatientAssignment | null {
+    const row = (this.db
+      .prepare('SELECT patient FROM assignments WHERE gateway_id = ? AND from_ms <= ? ORDER BY from_ms DESC, rowid DESC LIMIT 1')
+      .get(gatewayId, tMs) ??
+      this.db.prepare('SELECT patient FROM assignments WHERE gateway_id = ? ORDER BY from_ms, rowid LIMIT 1').get(gatewayId)) as
+      | { patient: string }
+      | undefined;
+    return row ? (JSON.parse(row.patient) as PatientAssignment) : (this.getGateway(gatewayId)?.patient ?? null);
   }
 
   listGateways(): GatewayRecord[] {
@@ -198,7 +221,15 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   assignPatient(gatewayId: string, patient: PatientAssignment): GatewayRecord {
-    const changed = this.db.prepare('UPDATE gateways SET patient = ? WHERE gateway_id = ?').run(JSON.stringify(patient), gatewayId).changes;
+    const now = this.clock.now();
+    const changed = this.db.transaction(() => {
+      const n = this.db.prepare('UPDATE gateways SET patient = ? WHERE gateway_id = ?').run(JSON.stringify(patient), gatewayId).changes;
+      if (n > 0)
+        this.db
+          .prepare('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)')
+          .run(gatewayId, now, JSON.stringify(patient));
+      return n;
+    })();
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
     this.emit('assigned', gatewayId);
     return this.getGateway(gatewayId)!;

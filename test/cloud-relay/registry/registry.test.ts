@@ -75,6 +75,22 @@ test('revoking a gateway expires its outstanding enrollment tokens', async () =>
   registry.close();
 });
 
+test('the assignment in force at a given time is kept for every move', async () => {
+  const clock = new FakeClock();
+  const registry = new DeviceRegistry(':memory:', clock);
+  const gw = await gatewayIdentity('gw-reg-06');
+  const enrolledAt = clock.now();
+  await registry.enroll(registry.createEnrollment('gw-reg-06', patient(1)).enrollmentToken, 'gw-reg-06', gw.publicKeyJwk);
+  clock.advance(600_000);
+  const movedAt = clock.now();
+  registry.assignPatient('gw-reg-06', patient(2));
+  assert.equal(registry.patientAt('gw-reg-06', enrolledAt - 5000)?.patientId, 'patient-1', 'before the first assignment: the first');
+  assert.equal(registry.patientAt('gw-reg-06', movedAt - 1)?.patientId, 'patient-1');
+  assert.equal(registry.patientAt('gw-reg-06', movedAt)?.patientId, 'patient-2');
+  assert.equal(registry.patientAt('gw-nobody', movedAt), null);
+  registry.close();
+});
+
 test('enrollment errors carry a code', async () => {
   const clock = new FakeClock();
   const registry = new DeviceRegistry(':memory:', clock);
