@@ -60,7 +60,15 @@ function showAlarm(card, event) {
 
 function handle(message) {
   switch (message.type) {
-    case 'snapshot':
+    case 'snapshot': {
+      // A snapshot is the whole set this viewer may see now: a patient moved away or a
+      // revoked gateway disappears from the screen.
+      const allowed = new Set(message.patients.map((entry) => entry.patient.patientId));
+      for (const [patientId, card] of cards) {
+        if (allowed.has(patientId)) continue;
+        card.node.remove();
+        cards.delete(patientId);
+      }
       document.getElementById('empty').hidden = message.patients.length > 0;
       for (const entry of message.patients) {
         const card = cardFor(entry.patient);
@@ -68,6 +76,7 @@ function handle(message) {
         if (entry.latest) showReading(card, entry.latest);
       }
       break;
+    }
     case 'vitals':
       showReading(cardFor(message.patient), message.reading);
       break;

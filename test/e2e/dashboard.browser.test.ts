@@ -60,6 +60,25 @@ describe('clinician dashboard in a browser', () => {
     assert.equal(await page.locator('#connection').getAttribute('data-state'), 'open');
   });
 
+  it('drops a patient from the screen when the gateway moves to a patient this viewer may not see', async () => {
+    const page = await browser.newPage();
+    await page.goto(system.dashboardUrl);
+    const card = page.locator('article.patient[data-patient-id="web-001"]');
+    await card.waitFor({ timeout: 15_000 });
+    const response = await fetch(new URL('/api/v1/admin/gateways/gw-web-01/patient', system.relay.httpUrl), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${system.relay.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ patientId: 'web-999', displayName: 'Someone Else', bed: '9' }),
+    });
+    assert.equal(response.status, 200);
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
+    assert.equal(await page.locator('article.patient').count(), 0);
+    assert.equal(await page.locator('#empty').isVisible(), true);
+    // The new patient's vitals keep flowing at the relay, and none of them reach this page.
+    await page.waitForTimeout(2000);
+    assert.equal(await page.getByText('Someone Else').count(), 0);
+  });
+
   it('refuses a page without a valid viewer token', async () => {
     const page = await browser.newPage();
     await page.goto(system.dashboardUrl.replace(/token=[^&]+/, 'token=not-a-token'));
