@@ -92,6 +92,17 @@ interface GatewayRow {
 export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   private readonly db: Database.Database;
   private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  /** Prepared once: gateway look-ups run for every ingested message, and preparing is most of their cost. */
+  private readonly prepared = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
 
   /** `path` is a SQLite file, or ':memory:'. */
   constructor(
@@ -142,9 +153,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const enrollmentToken = newToken();
     const now = this.clock.now();
     const expiresAt = now + ttlSeconds * 1000;
-    this.db
-      .prepare('INSERT INTO enrollments (token_hash, gateway_id, patient, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(hash(enrollmentToken), gatewayId, JSON.stringify(patient), now, expiresAt);
+    this.stmt('INSERT INTO enrollments (token_hash, gateway_id, patient, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+      hash(enrollmentToken),
+      gatewayId,
+      JSON.stringify(patient),
+      now,
+      expiresAt,
+    );
     return { enrollmentToken, gatewayId, expiresAt };
   }
 
@@ -162,22 +177,20 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const jwk: JWK = { kty: 'EC', crv: 'P-256', x: publicKeyJwk.x, y: publicKeyJwk.y };
     const now = this.clock.now();
     const redeem = this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT gateway_id, patient, expires_at, used_at FROM enrollments WHERE token_hash = ?')
-        .get(hash(enrollmentToken)) as { gateway_id: string; patient: string; expires_at: number; used_at: number | null } | undefined;
+      const row = this.stmt('SELECT gateway_id, patient, expires_at, used_at FROM enrollments WHERE token_hash = ?').get(
+        hash(enrollmentToken),
+      ) as { gateway_id: string; patient: string; expires_at: number; used_at: number | null } | undefined;
       if (!row) throw new EnrollmentError('unknown-token', 'unknown enrollment token');
       if (row.used_at !== null) throw new EnrollmentError('token-used', 'enrollment token was already used');
       if (now >= row.expires_at) throw new EnrollmentError('token-expired', 'enrollment token has expired');
       if (row.gateway_id !== gatewayId) throw new EnrollmentError('gateway-mismatch', 'enrollment token was issued for another gateway id');
-      this.db.prepare('UPDATE enrollments SET used_at = ? WHERE token_hash = ?').run(now, hash(enrollmentToken));
-      this.db
-        .prepare(
-          `INSERT INTO gateways (gateway_id, patient, state, public_key_jwk, enrolled_at, revoked_at) VALUES (?, ?, 'active', ?, ?, NULL)
+      this.stmt('UPDATE enrollments SET used_at = ? WHERE token_hash = ?').run(now, hash(enrollmentToken));
+      this.stmt(
+        `INSERT INTO gateways (gateway_id, patient, state, public_key_jwk, enrolled_at, revoked_at) VALUES (?, ?, 'active', ?, ?, NULL)
            ON CONFLICT (gateway_id) DO UPDATE SET patient = excluded.patient, state = 'active', public_key_jwk = excluded.public_key_jwk,
              enrolled_at = excluded.enrolled_at, revoked_at = NULL`,
-        )
-        .run(gatewayId, row.patient, JSON.stringify(jwk), now);
-      this.db.prepare('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, row.patient);
+      ).run(gatewayId, row.patient, JSON.stringify(jwk), now);
+      this.stmt('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, row.patient);
     });
     redeem.immediate();
     this.keys.delete(gatewayId);
@@ -186,7 +199,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   getGateway(gatewayId: string): GatewayRecord | null {
-    const row = this.db.prepare('SELECT * FROM gateways WHERE gateway_id = ?').get(gatewayId) as GatewayRow | undefined;
+    const row = this.stmt('SELECT * FROM gateways WHERE gateway_id = ?').get(gatewayId) as GatewayRow | undefined;
     return row ? toRecord(row) : null;
   }
 
@@ -195,17 +208,17 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
    * assignment in force then, or the earliest one for a time before it.
    */
   patientAt(gatewayId: string, tMs: number): PatientAssignment | null {
-    const row = (this.db
-      .prepare('SELECT patient FROM assignments WHERE gateway_id = ? AND from_ms <= ? ORDER BY from_ms DESC, rowid DESC LIMIT 1')
-      .get(gatewayId, tMs) ??
-      this.db.prepare('SELECT patient FROM assignments WHERE gateway_id = ? ORDER BY from_ms, rowid LIMIT 1').get(gatewayId)) as
+    const row = (this.stmt(
+      'SELECT patient FROM assignments WHERE gateway_id = ? AND from_ms <= ? ORDER BY from_ms DESC, rowid DESC LIMIT 1',
+    ).get(gatewayId, tMs) ??
+      this.stmt('SELECT patient FROM assignments WHERE gateway_id = ? ORDER BY from_ms, rowid LIMIT 1').get(gatewayId)) as
       | { patient: string }
       | undefined;
     return row ? (JSON.parse(row.patient) as PatientAssignment) : (this.getGateway(gatewayId)?.patient ?? null);
   }
 
   listGateways(): GatewayRecord[] {
-    return (this.db.prepare('SELECT * FROM gateways ORDER BY gateway_id').all() as GatewayRow[]).map(toRecord);
+    return (this.stmt('SELECT * FROM gateways ORDER BY gateway_id').all() as GatewayRow[]).map(toRecord);
   }
 
   /** The key to verify this gateway's tokens with; null unless the gateway is active. */
@@ -223,11 +236,9 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   assignPatient(gatewayId: string, patient: PatientAssignment): GatewayRecord {
     const now = this.clock.now();
     const changed = this.db.transaction(() => {
-      const n = this.db.prepare('UPDATE gateways SET patient = ? WHERE gateway_id = ?').run(JSON.stringify(patient), gatewayId).changes;
+      const n = this.stmt('UPDATE gateways SET patient = ? WHERE gateway_id = ?').run(JSON.stringify(patient), gatewayId).changes;
       if (n > 0)
-        this.db
-          .prepare('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)')
-          .run(gatewayId, now, JSON.stringify(patient));
+        this.stmt('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, JSON.stringify(patient));
       return n;
     })();
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
@@ -239,12 +250,14 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   revoke(gatewayId: string): GatewayRecord {
     const now = this.clock.now();
     const changed = this.db.transaction(() => {
-      const n = this.db.prepare("UPDATE gateways SET state = 'revoked', revoked_at = ? WHERE gateway_id = ?").run(now, gatewayId).changes;
+      const n = this.stmt("UPDATE gateways SET state = 'revoked', revoked_at = ? WHERE gateway_id = ?").run(now, gatewayId).changes;
       // An enrollment token still outstanding would let the revoked gateway back in: it expires with the revocation.
       if (n > 0)
-        this.db
-          .prepare('UPDATE enrollments SET expires_at = ? WHERE gateway_id = ? AND used_at IS NULL AND expires_at > ?')
-          .run(now, gatewayId, now);
+        this.stmt('UPDATE enrollments SET expires_at = ? WHERE gateway_id = ? AND used_at IS NULL AND expires_at > ?').run(
+          now,
+          gatewayId,
+          now,
+        );
       return n;
     })();
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
@@ -256,14 +269,18 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   createViewer(name: string, patientIds: readonly string[]): { viewerId: string; viewerToken: string } {
     const viewerToken = newToken();
     const viewerId = randomBytes(8).toString('hex');
-    this.db
-      .prepare('INSERT INTO viewers (viewer_id, token_hash, name, patient_ids, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(viewerId, hash(viewerToken), name, JSON.stringify(patientIds), this.clock.now());
+    this.stmt('INSERT INTO viewers (viewer_id, token_hash, name, patient_ids, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      viewerId,
+      hash(viewerToken),
+      name,
+      JSON.stringify(patientIds),
+      this.clock.now(),
+    );
     return { viewerId, viewerToken };
   }
 
   findViewer(viewerToken: string): Viewer | null {
-    const row = this.db.prepare('SELECT viewer_id, name, patient_ids FROM viewers WHERE token_hash = ?').get(hash(viewerToken)) as
+    const row = this.stmt('SELECT viewer_id, name, patient_ids FROM viewers WHERE token_hash = ?').get(hash(viewerToken)) as
       | { viewer_id: string; name: string; patient_ids: string }
       | undefined;
     return row ? { viewerId: row.viewer_id, name: row.name, patientIds: JSON.parse(row.patient_ids) as string[] } : null;
@@ -271,7 +288,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   /** Deletes a viewer token; listeners close its open dashboard sessions. False when there was none. */
   revokeViewer(viewerId: string): boolean {
-    const removed = this.db.prepare('DELETE FROM viewers WHERE viewer_id = ?').run(viewerId).changes > 0;
+    const removed = this.stmt('DELETE FROM viewers WHERE viewer_id = ?').run(viewerId).changes > 0;
     if (removed) this.emit('viewerRevoked', viewerId);
     return removed;
   }
