@@ -52,9 +52,11 @@ export function sysfsNumber(bcm: number, root = '/sys/class/gpio'): number {
 }
 
 /** An input watched for falling edges (the MAX30102 INT line is open-drain, active low). */
-export async function openOnoffInput(bcm: number): Promise<GpioInput> {
+export async function openOnoffInput(bcm: number, edge: 'falling' | 'both' = 'falling'): Promise<GpioInput> {
   const { Gpio } = await onoff();
-  const pin = new Gpio(sysfsNumber(bcm), 'in', 'falling');
+  // debounceTimeout: onoff ignores contact bounce in the kernel-edge path for buttons.
+  const pin =
+    edge === 'both' ? new Gpio(sysfsNumber(bcm), 'in', 'both', { debounceTimeout: 10 }) : new Gpio(sysfsNumber(bcm), 'in', 'falling');
   const handlers = new Set<(err: Error | null | undefined, value: BinaryValue) => void>();
   return {
     read: () => pin.read(),

@@ -5,7 +5,7 @@
  */
 import { type Clock, realClock } from './clock.ts';
 import type { GpioInput, GpioOutput } from './gpio.ts';
-import { MemoryGpioOutput } from './gpio-memory.ts';
+import { MemoryGpioInput, MemoryGpioOutput } from './gpio-memory.ts';
 import { gpioAccessible, openOnoffInput, openOnoffOutput } from './gpio-onoff.ts';
 import type { I2CBus } from './i2c.ts';
 import { HardwareUnavailableError, i2cPresent, openHardwareI2c } from './i2c-hardware.ts';
@@ -34,7 +34,7 @@ export { loadScenarioFile, parseScenario, type Scenario, ScenarioError, Scenario
 export { type RenderedSignal, renderSynthetic, SyntheticSource } from './sources/synthetic.ts';
 
 /** Raspberry Pi wiring, BCM numbers (physical header pins in docs/HARDWARE.md). */
-export const PI_PINS = Object.freeze({ sda: 2, scl: 3, int: 17, alarmLed: 27, buzzer: 22 });
+export const PI_PINS = Object.freeze({ sda: 2, scl: 3, int: 17, alarmLed: 27, buzzer: 22, alarmButton: 23 });
 
 export interface EmulateOptions {
   /** A scenario timeline (JSON, see firmware-bridge/scenarios/). */
@@ -147,23 +147,28 @@ export async function openSensor(opts: OpenSensorOptions = {}): Promise<OpenedSe
 export interface AlarmOutputs {
   led: GpioOutput;
   buzzer: GpioOutput;
+  /** The bedside alarm button (active low, both edges): acknowledge or pause where the alarm sounds. */
+  button: GpioInput;
   kind: 'hardware' | 'memory';
 }
 
-/** The alarm LED and buzzer: GPIO outputs on a Pi, in-memory elsewhere (or when asked). */
+function memoryAlarmOutputs(): AlarmOutputs {
+  return { led: new MemoryGpioOutput(), buzzer: new MemoryGpioOutput(), button: new MemoryGpioInput(1, 'both'), kind: 'memory' };
+}
+
+/** The alarm LED, buzzer and button: GPIO on a Pi, in-memory elsewhere (or when asked). */
 export async function openAlarmOutputs(
-  opts: { mode?: 'auto' | 'hardware' | 'memory'; ledPin?: number; buzzerPin?: number } = {},
+  opts: { mode?: 'auto' | 'hardware' | 'memory'; ledPin?: number; buzzerPin?: number; buttonPin?: number } = {},
 ): Promise<AlarmOutputs> {
   const mode = opts.mode ?? 'auto';
-  if (mode === 'memory' || (mode === 'auto' && !(await gpioAccessible()))) {
-    return { led: new MemoryGpioOutput(), buzzer: new MemoryGpioOutput(), kind: 'memory' };
-  }
+  if (mode === 'memory' || (mode === 'auto' && !(await gpioAccessible()))) return memoryAlarmOutputs();
   try {
     const led = await openOnoffOutput(opts.ledPin ?? PI_PINS.alarmLed);
     const buzzer = await openOnoffOutput(opts.buzzerPin ?? PI_PINS.buzzer);
-    return { led, buzzer, kind: 'hardware' };
+    const button = await openOnoffInput(opts.buttonPin ?? PI_PINS.alarmButton, 'both');
+    return { led, buzzer, button, kind: 'hardware' };
   } catch (err) {
     if (mode === 'hardware') throw err instanceof HardwareUnavailableError ? err : new HardwareUnavailableError((err as Error).message);
-    return { led: new MemoryGpioOutput(), buzzer: new MemoryGpioOutput(), kind: 'memory' };
+    return memoryAlarmOutputs();
   }
 }

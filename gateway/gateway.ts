@@ -17,6 +17,7 @@ import {
 } from '../firmware-bridge/index.ts';
 import type { ConfigMessage, Reading } from '../protocol/schemas.ts';
 import { Annunciator } from './alarms/annunciator.ts';
+import { AlarmButton } from './alarms/button.ts';
 import { AlarmEngine } from './alarms/engine.ts';
 import { type GatewayClock, systemClock } from './clock/index.ts';
 import type { GatewayConfig } from './config.ts';
@@ -139,6 +140,17 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     clock: realClock,
     onError: (error) => log.error({ err: error }, 'alarm output write failed'),
   });
+  // The bedside button acknowledges or pauses where the alarm sounds, network or not.
+  const button = new AlarmButton({
+    input: outputs.button,
+    clock: realClock,
+    engine,
+    now: () => clock.monoMs(),
+    onAction: (action, events) => {
+      log.info({ action, events: events.length }, 'alarm button');
+      emit(events);
+    },
+  });
   const pipeline = new VitalsPipeline({ rateHz: sensor.sampleRateHz, calibration: config.signal.calibration });
 
   let uplinkDownSinceMs: number | null = clock.monoMs();
@@ -257,6 +269,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       if (closed) return;
       closed = true;
       clearInterval(tick);
+      button.close();
       await sensor.stop();
       await uplink.close();
       await annunciator.close();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { type AlarmOutputs, MemoryGpioOutput, openSensor } from '../../firmware-bridge/index.ts';
+import { type AlarmOutputs, MemoryGpioInput, MemoryGpioOutput, openSensor } from '../../firmware-bridge/index.ts';
 import { loadGatewayConfig } from '../../gateway/config.ts';
 import { GatewayStartError, type RunningGateway, startGateway } from '../../gateway/gateway.ts';
 
@@ -42,8 +42,8 @@ async function until<T>(probe: () => T | undefined, timeoutMs: number, what: str
   }
 }
 
-function outputs(): AlarmOutputs & { led: MemoryGpioOutput; buzzer: MemoryGpioOutput } {
-  return { led: new MemoryGpioOutput(), buzzer: new MemoryGpioOutput(), kind: 'memory' };
+function outputs(): AlarmOutputs & { led: MemoryGpioOutput; buzzer: MemoryGpioOutput; button: MemoryGpioInput } {
+  return { led: new MemoryGpioOutput(), buzzer: new MemoryGpioOutput(), button: new MemoryGpioInput(1, 'both'), kind: 'memory' };
 }
 
 describe('gateway without a network', () => {
@@ -76,11 +76,29 @@ describe('gateway without a network', () => {
       mode: 'emulator',
       emulate: { scenario: { name: 'recovered', seed: 9, initial: { hrBpm: 75, spo2: 97, perfusionIndex: 2 } } },
     });
-    gateway = await startGateway(config, { log, sensor: recovered, outputs: outputs() });
+    const restartOutputs = outputs();
+    gateway = await startGateway(config, { log, sensor: recovered, outputs: restartOutputs });
     try {
       const restored = gateway.engine.active().find((a) => a.rule === 'spo2-low-severe');
       assert.equal(restored?.alarmId, alarmId, 'the same alarm, kept across the restart');
       assert.equal(restored?.acknowledged, false);
+      // A short press of the bedside button acknowledges it, with no network.
+      restartOutputs.button.set(0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      restartOutputs.button.set(1);
+      await until(
+        () => (gateway.engine.active().find((a) => a.alarmId === alarmId)?.acknowledged !== false ? true : undefined),
+        5_000,
+        'the alarm to be acknowledged',
+      );
+      const stored = gateway.outbox
+        .take(1000)
+        .filter((entry) => entry.kind === 'alarms')
+        .map((entry) => String(entry.payload));
+      assert.ok(
+        stored.some((payload) => payload.includes(alarmId) && payload.includes('"event":"acknowledged"')),
+        'the acknowledgement is stored for the relay',
+      );
     } finally {
       await gateway.close();
     }
