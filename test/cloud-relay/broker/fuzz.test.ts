@@ -2,22 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
+import { mulberry32 as prng } from '../../../firmware-bridge/sources/random.ts';
 import { topicFor } from '../../../protocol/topics.ts';
 import { patient } from '../support/gateway-identity.ts';
 import { reading, vitals } from '../support/messages.ts';
 import { connectPacket, isConnack, RawMqttClient } from '../support/raw-mqtt.ts';
 import { type Harness, startHarness } from '../support/relay-harness.ts';
-
-/** xorshift32: the same cases on every run. */
-function prng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 let h: Harness;
 before(async () => {
