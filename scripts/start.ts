@@ -12,12 +12,24 @@ const keepData = process.env.VIGIL_DATA_DIR !== undefined;
 const dataDir = process.env.VIGIL_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'vigil-'));
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-const system = await startSystem({
-  dataDir,
-  patients: DEMO_PATIENTS,
-  httpPort: port('VIGIL_HTTP_PORT', 8080),
-  mqttPort: port('VIGIL_MQTT_PORT', 1883),
-});
+let system: Awaited<ReturnType<typeof startSystem>>;
+try {
+  system = await startSystem({
+    dataDir,
+    patients: DEMO_PATIENTS,
+    httpPort: port('VIGIL_HTTP_PORT', 8080),
+    mqttPort: port('VIGIL_MQTT_PORT', 1883),
+  });
+} catch (error) {
+  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  console.error(
+    inUse
+      ? `vigil: ${(error as Error).message}; another program holds the port. Choose others, e.g. VIGIL_HTTP_PORT=18080 VIGIL_MQTT_PORT=11883 ./scripts/start.sh`
+      : `vigil: could not start: ${(error as Error).message}`,
+  );
+  if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+  process.exit(1);
+}
 
 console.log(`
 Vigil is running: relay, ${DEMO_PATIENTS.length} emulated gateways, dashboard.
