@@ -94,6 +94,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
   /** Prepared once: gateway look-ups run for every ingested message, and preparing is most of their cost. */
   private readonly prepared = new Map<string, Database.Statement>();
+  private readonly records = new Map<string, GatewayRecord>();
 
   private stmt(sql: string): Database.Statement {
     let statement = this.prepared.get(sql);
@@ -193,14 +194,27 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       this.stmt('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, row.patient);
     });
     redeem.immediate();
-    this.keys.delete(gatewayId);
+    this.forget(gatewayId);
     this.emit('enrolled', gatewayId);
     return this.getGateway(gatewayId)!;
   }
 
+  /** Read for every ingested message, so kept in memory; every change below goes through `forget`. */
   getGateway(gatewayId: string): GatewayRecord | null {
+    const cached = this.records.get(gatewayId);
+    if (cached) return cached;
     const row = this.stmt('SELECT * FROM gateways WHERE gateway_id = ?').get(gatewayId) as GatewayRow | undefined;
-    return row ? toRecord(row) : null;
+    if (!row) return null;
+    const record = toRecord(row);
+    Object.freeze(record.patient);
+    Object.freeze(record);
+    this.records.set(gatewayId, record);
+    return record;
+  }
+
+  private forget(gatewayId: string): void {
+    this.records.delete(gatewayId);
+    this.keys.delete(gatewayId);
   }
 
   /**
@@ -241,6 +255,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         this.stmt('INSERT INTO assignments (gateway_id, from_ms, patient) VALUES (?, ?, ?)').run(gatewayId, now, JSON.stringify(patient));
       return n;
     })();
+    this.forget(gatewayId);
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
     this.emit('assigned', gatewayId);
     return this.getGateway(gatewayId)!;
@@ -260,8 +275,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         );
       return n;
     })();
+    this.forget(gatewayId);
     if (changed === 0) throw new UnknownGatewayError(gatewayId);
-    this.keys.delete(gatewayId);
     this.emit('revoked', gatewayId);
     return this.getGateway(gatewayId)!;
   }
