@@ -56,12 +56,12 @@ export interface OutboxBudget {
 }
 
 /**
- * 24 h of 1 Hz vitals take about 16 MB (docs/bench/outbox.md); 48 MiB holds
+ * 24 h of 1 Hz vitals take about 16 MB (docs/BENCHMARKS.md); 48 MiB holds
  * about three days of outage before thinning starts.
  */
 export const DEFAULT_BUDGET: OutboxBudget = { maxBytes: 48 * 1024 * 1024, maxRows: 300_000, nearlyFullAt: 0.8, evictTo: 0.9 };
 
-/** Per-row bytes beyond the body: ids, seq, t, index entry, page slack (measured, docs/bench/outbox.md). */
+/** Per-row bytes beyond the body: ids, seq, t, index entry, page slack (measured, docs/BENCHMARKS.md). */
 export const ROW_OVERHEAD_BYTES = 48;
 
 export interface OutboxOptions {
@@ -485,7 +485,7 @@ export class Outbox {
   /**
    * The wire message for a stored row, by concatenation: the body was validated (as part of the whole
    * message) when it was enqueued, so the drain does not parse, re-validate and re-serialise it — that
-   * work was most of the per-message cost of a replay (docs/bench/outbox.md). The relay validates again.
+   * work was most of the per-message cost of a replay (docs/BENCHMARKS.md). The relay validates again.
    */
   private serialize(kind: OutboxKind, row: StoredRow, bootId: string): string {
     const body = row.body;

@@ -1,7 +1,7 @@
 /**
  * npm run bench:outbox [-- --quick]
  *
- * The store-and-forward figures of docs/bench/outbox.md: enqueue rate (with
+ * The store-and-forward figures of docs/BENCHMARKS.md: enqueue rate (with
  * the production fsync per commit, and without), bytes stored per reading
  * for 24 h of 1 Hz vitals plus alarm events, drain rate after an outage to
  * Debian's mosquitto, to a plain aedes broker and to the whole relay (aedes +
