@@ -40,6 +40,8 @@ export type TlsConfig = (TlsFiles | TlsPem) & {
 export interface DrainSettings {
   /** Spool rows per history store batch. */
   batchSize: number;
+  /** Most spool rows per batch while catching up on a deep spool (default 10 × batchSize). */
+  maxBatchRows?: number;
   minBackoffMs: number;
   maxBackoffMs: number;
   /** How long shutdown keeps draining the spool into the store before it gives up (the rest stays on disk). */

@@ -18,8 +18,16 @@ export interface DrainerOptions {
   clock: Clock;
   metrics: RelayMetrics;
   log: Logger;
-  /** Spool rows (messages) per store batch. */
+  /** Spool rows (messages) per store batch while the drainer keeps up. */
   batchSize?: number;
+  /**
+   * Most rows per batch while catching up: a deep spool goes out in bigger
+   * batches, so storage keeps pace when the event loop gives the drainer few
+   * turns. Default 10 × batchSize.
+   */
+  maxBatchRows?: number;
+  /** Payload bytes at which a catch-up batch stops growing (replayed messages can hold 600 readings each). */
+  maxBatchBytes?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -52,6 +60,8 @@ export function toStorePoints(rows: readonly SpoolRow[]): { readings: StoredRead
 
 export class SpoolDrainer {
   private readonly batchSize: number;
+  private readonly maxBatchRows: number;
+  private readonly maxBatchBytes: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private backoffMs: number;
@@ -63,6 +73,8 @@ export class SpoolDrainer {
 
   constructor(private readonly opts: DrainerOptions) {
     this.batchSize = opts.batchSize ?? 200;
+    this.maxBatchRows = Math.max(this.batchSize, opts.maxBatchRows ?? 10 * this.batchSize);
+    this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 1024 * 1024;
     this.minBackoffMs = opts.minBackoffMs ?? 250;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.backoffMs = this.minBackoffMs;
@@ -90,7 +102,7 @@ export class SpoolDrainer {
    */
   async drainOnce(): Promise<number> {
     const { spool, store, metrics } = this.opts;
-    const rows = spool.peek(this.batchSize);
+    const rows = this.nextBatch();
     if (rows.length === 0) return 0;
     const { readings, events } = toStorePoints(rows);
     if (readings.length > 0) {
@@ -105,6 +117,24 @@ export class SpoolDrainer {
     }
     spool.remove(rows.map((r) => r.id));
     return rows.length;
+  }
+
+  /** The oldest rows: one batchSize, or more while the spool is deep, up to maxBatchRows and maxBatchBytes. */
+  private nextBatch(): SpoolRow[] {
+    const { spool } = this.opts;
+    const rows = spool.peek(this.batchSize);
+    let bytes = rows.reduce((n, r) => n + r.payload.length, 0);
+    let full = rows.length === this.batchSize;
+    while (full && rows.length < this.maxBatchRows && bytes < this.maxBatchBytes) {
+      const want = Math.min(this.batchSize, this.maxBatchRows - rows.length);
+      const more = spool.peekAfter(rows[rows.length - 1]!.id, want);
+      for (const row of more) {
+        rows.push(row);
+        bytes += row.payload.length;
+      }
+      full = more.length === want;
+    }
+    return rows;
   }
 
   /**

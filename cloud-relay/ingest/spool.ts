@@ -58,6 +58,13 @@ export class Spool {
   private readonly admitTx;
   private rows: number;
   private group: { rows: number } | null = null;
+  /**
+   * Sequence state as committed, read for every message, so kept in memory.
+   * States written by a transaction wait in `seqPending` until it commits,
+   * and are dropped if it rolls back.
+   */
+  private readonly seqCommitted = new Map<string, SeqState>();
+  private readonly seqPending = new Map<string, SeqState>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -116,6 +123,10 @@ export class Spool {
       trimQuarantine: this.db.prepare('DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?'),
       gaps: this.db.prepare('SELECT kind, highest, gaps FROM seq_state WHERE gateway_id = ? ORDER BY kind'),
       pruneSeen: this.db.prepare('DELETE FROM seen WHERE received_at < ?'),
+      remove: this.db.prepare('DELETE FROM spool WHERE id = ?'),
+      peekAfter: this.db.prepare(
+        'SELECT id, gateway_id, patient_id, kind, msg_id, payload, received_at FROM spool WHERE id > ? ORDER BY id LIMIT ?',
+      ),
     };
     this.admitTx = this.db.transaction((entry: SpoolEntry): AdmitResult => {
       if (this.statements.seen.run(entry.gatewayId, entry.msgId, entry.receivedAt).changes === 0) return { duplicate: true };
@@ -124,11 +135,13 @@ export class Spool {
       }
       if (entry.trackSeq === false)
         return { duplicate: false, seq: { state: { highest: entry.seq, gaps: [] }, newGap: null, filled: false, reset: false } };
-      const row = this.statements.getSeq.get(entry.gatewayId, entry.kind) as { highest: number; gaps: string } | undefined;
-      const previous: SeqState | null = row ? { highest: row.highest, gaps: JSON.parse(row.gaps) as Array<[number, number]> } : null;
+      const key = `${entry.gatewayId}\u0000${entry.kind}`;
+      const previous = this.seqStateFor(key, entry.gatewayId, entry.kind);
       const seq = observeSeq(previous, entry.seq);
-      if (seq.state !== previous)
+      if (seq.state !== previous) {
         this.statements.putSeq.run(entry.gatewayId, entry.kind, seq.state.highest, JSON.stringify(seq.state.gaps));
+        this.seqPending.set(key, seq.state);
+      }
       return { duplicate: false, seq };
     });
     this.rows = (this.statements.count.get() as { n: number }).n;
@@ -148,7 +161,9 @@ export class Spool {
     let result: AdmitResult;
     try {
       result = this.admitTx.immediate(entry);
+      this.seqCommit();
     } catch (error) {
+      this.seqPending.clear();
       throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
     }
     if (!result.duplicate && entry.keep) this.rows++;
@@ -165,14 +180,28 @@ export class Spool {
     this.group = { rows: 0 };
     try {
       const result = this.db.transaction(work).immediate();
+      this.seqCommit();
       this.rows += this.group.rows;
       return result;
     } catch (error) {
+      this.seqPending.clear();
       if (error instanceof SpoolWriteError) throw error;
       throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
     } finally {
       this.group = null;
     }
+  }
+
+  private seqStateFor(key: string, gatewayId: string, kind: UplinkKind): SeqState | null {
+    const known = this.seqPending.get(key) ?? this.seqCommitted.get(key);
+    if (known) return known;
+    const row = this.statements.getSeq.get(gatewayId, kind) as { highest: number; gaps: string } | undefined;
+    return row ? { highest: row.highest, gaps: JSON.parse(row.gaps) as Array<[number, number]> } : null;
+  }
+
+  private seqCommit(): void {
+    for (const [key, state] of this.seqPending) this.seqCommitted.set(key, state);
+    this.seqPending.clear();
   }
 
   quarantine(gatewayId: string, kind: string, code: string, reason: string, payload: Uint8Array, receivedAt: number): void {
@@ -201,26 +230,12 @@ export class Spool {
 
   /** Oldest first; only messages of `kind` when given. */
   peek(limit: number, kind?: UplinkKind): SpoolRow[] {
-    const rows = kind ? this.statements.peekKind.all(kind, limit) : this.statements.peek.all(limit);
-    return (
-      rows as Array<{
-        id: number;
-        gateway_id: string;
-        patient_id: string;
-        kind: UplinkKind;
-        msg_id: string;
-        payload: string;
-        received_at: number;
-      }>
-    ).map((r) => ({
-      id: r.id,
-      gatewayId: r.gateway_id,
-      patientId: r.patient_id,
-      kind: r.kind,
-      msgId: r.msg_id,
-      payload: r.payload,
-      receivedAt: r.received_at,
-    }));
+    return toSpoolRows(kind ? this.statements.peekKind.all(kind, limit) : this.statements.peek.all(limit));
+  }
+
+  /** The next rows after `afterId`, oldest first: how the drainer reads on past its first batch. */
+  peekAfter(afterId: number, limit: number): SpoolRow[] {
+    return toSpoolRows(this.statements.peekAfter.all(afterId, limit));
   }
 
   /** Deletes rows the history store has accepted. */
@@ -228,8 +243,7 @@ export class Spool {
     if (ids.length === 0) return;
     const removed = this.db.transaction(() => {
       let n = 0;
-      const del = this.db.prepare('DELETE FROM spool WHERE id = ?');
-      for (const id of ids) n += del.run(id).changes;
+      for (const id of ids) n += this.statements.remove.run(id).changes;
       return n;
     })();
     this.rows -= removed;
@@ -259,4 +273,26 @@ export class Spool {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function toSpoolRows(rows: unknown[]): SpoolRow[] {
+  return (
+    rows as Array<{
+      id: number;
+      gateway_id: string;
+      patient_id: string;
+      kind: UplinkKind;
+      msg_id: string;
+      payload: string;
+      received_at: number;
+    }>
+  ).map((r) => ({
+    id: r.id,
+    gatewayId: r.gateway_id,
+    patientId: r.patient_id,
+    kind: r.kind,
+    msgId: r.msg_id,
+    payload: r.payload,
+    receivedAt: r.received_at,
+  }));
 }

@@ -80,6 +80,12 @@ export function patientRef(gateway: GatewayRecord): PatientRef {
   };
 }
 
+/** One row of a gateway's assignment history. */
+interface Assignment {
+  fromMs: number;
+  patient: PatientAssignment;
+}
+
 interface GatewayRow {
   gateway_id: string;
   patient: string;
@@ -95,6 +101,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   /** Prepared once: gateway look-ups run for every ingested message, and preparing is most of their cost. */
   private readonly prepared = new Map<string, Database.Statement>();
   private readonly records = new Map<string, GatewayRecord>();
+  private readonly assignments = new Map<string, readonly Assignment[]>();
 
   private stmt(sql: string): Database.Statement {
     let statement = this.prepared.get(sql);
@@ -214,6 +221,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   private forget(gatewayId: string): void {
     this.records.delete(gatewayId);
+    this.assignments.delete(gatewayId);
     this.keys.delete(gatewayId);
   }
 
@@ -222,13 +230,32 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
    * assignment in force then, or the earliest one for a time before it.
    */
   patientAt(gatewayId: string, tMs: number): PatientAssignment | null {
-    const row = (this.stmt(
-      'SELECT patient FROM assignments WHERE gateway_id = ? AND from_ms <= ? ORDER BY from_ms DESC, rowid DESC LIMIT 1',
-    ).get(gatewayId, tMs) ??
-      this.stmt('SELECT patient FROM assignments WHERE gateway_id = ? ORDER BY from_ms, rowid LIMIT 1').get(gatewayId)) as
-      | { patient: string }
-      | undefined;
-    return row ? (JSON.parse(row.patient) as PatientAssignment) : (this.getGateway(gatewayId)?.patient ?? null);
+    const history = this.assignmentHistory(gatewayId);
+    if (history.length === 0) return this.getGateway(gatewayId)?.patient ?? null;
+    // Oldest first: the last one that began at or before tMs, else the earliest.
+    let found = history[0] as Assignment;
+    for (const assignment of history) {
+      if (assignment.fromMs > tMs) break;
+      found = assignment;
+    }
+    return found.patient;
+  }
+
+  /** A gateway's assignments, oldest first (ties in insertion order); cached like the records, dropped by `forget`. */
+  private assignmentHistory(gatewayId: string): readonly Assignment[] {
+    const cached = this.assignments.get(gatewayId);
+    if (cached) return cached;
+    const rows = this.stmt('SELECT from_ms, patient FROM assignments WHERE gateway_id = ? ORDER BY from_ms, rowid').all(
+      gatewayId,
+    ) as Array<{
+      from_ms: number;
+      patient: string;
+    }>;
+    const history = rows.map((r) =>
+      Object.freeze({ fromMs: r.from_ms, patient: Object.freeze(JSON.parse(r.patient) as PatientAssignment) }),
+    );
+    this.assignments.set(gatewayId, history);
+    return history;
   }
 
   listGateways(): GatewayRecord[] {

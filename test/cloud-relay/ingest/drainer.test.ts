@@ -11,7 +11,7 @@ import { eventually } from '../support/relay-harness.ts';
 
 const t0 = Date.UTC(2026, 0, 15, 8);
 
-function setup(batchSize = 2) {
+function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: number } = { maxBatchRows: batchSize }) {
   const clock = new FakeClock();
   const spool = new Spool(':memory:');
   const store = new MemoryHistoryStore();
@@ -23,6 +23,7 @@ function setup(batchSize = 2) {
     metrics,
     log: pino({ level: 'silent' }),
     batchSize,
+    ...catchUp,
     minBackoffMs: 100,
     maxBackoffMs: 400,
   });
@@ -73,6 +74,26 @@ test('batches leave the spool only after the store accepted them', async () => {
   assert.equal(await drainer.drainOnce(), 2);
   assert.equal(spool.depth(), 3);
   assert.equal(store.readings.size, 2);
+});
+
+test('a deep spool goes out in bigger batches, bounded by rows and by payload bytes', async () => {
+  const { spool, store, drainer, add } = setup(2, { maxBatchRows: 5 });
+  for (let i = 0; i < 12; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  assert.equal(await drainer.drainOnce(), 5, 'catching up: up to maxBatchRows');
+  assert.equal(await drainer.drainOnce(), 5);
+  assert.equal(await drainer.drainOnce(), 2, 'what is left');
+  assert.equal(store.readings.size, 12);
+  assert.equal(spool.depth(), 0);
+
+  const bytes = setup(2, { maxBatchRows: 100, maxBatchBytes: 1 });
+  for (let i = 0; i < 6; i++) bytes.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  assert.equal(await bytes.drainer.drainOnce(), 2, 'the byte budget stops growth after the first batchSize rows');
+
+  const oneBig = setup(2, { maxBatchRows: 100, maxBatchBytes: 1_500 });
+  for (let i = 0; i < 20; i++) oneBig.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const size = Buffer.byteLength(oneBig.spool.peek(1)[0]!.payload);
+  const taken = await oneBig.drainer.drainOnce();
+  assert.ok(taken > 2 && taken < 20 && (taken - 2) * size <= 1_500 + 2 * size, `${taken} rows of ${size} bytes`);
 });
 
 test('while the store fails the drainer backs off exponentially, then drains everything', async () => {

@@ -102,3 +102,22 @@ test('quarantined payloads are kept for investigation', () => {
   ]);
   spool.close();
 });
+
+test('sequence state from a group that rolled back is forgotten with it', () => {
+  const spool = new Spool(':memory:');
+  spool.admit(entry('m-00000001', 1));
+  assert.throws(
+    () =>
+      spool.commitGroup(() => {
+        spool.admit(entry('m-00000009', 9));
+        throw new Error('commit interrupted');
+      }),
+    SpoolWriteError,
+  );
+  const next = spool.admit(entry('m-00000002', 2));
+  assert.equal(next.duplicate, false);
+  assert.deepEqual(next.duplicate ? null : next.seq.state, { highest: 2, gaps: [] }, 'seq 9 never happened');
+  assert.equal(spool.admit(entry('m-00000009', 9)).duplicate, false, 'and its msgId was not remembered');
+  assert.deepEqual(spool.gaps('gw-spool-01'), [{ kind: 'vitals', highestSeq: 9, missing: [[3, 8]] }]);
+  spool.close();
+});

@@ -83,11 +83,16 @@ test('the assignment in force at a given time is kept for every move', async () 
   await registry.enroll(registry.createEnrollment('gw-reg-06', patient(1)).enrollmentToken, 'gw-reg-06', gw.publicKeyJwk);
   clock.advance(600_000);
   const movedAt = clock.now();
+  assert.equal(registry.patientAt('gw-reg-06', movedAt)?.patientId, 'patient-1', 'read once before the move (kept in memory)');
   registry.assignPatient('gw-reg-06', patient(2));
   assert.equal(registry.patientAt('gw-reg-06', enrolledAt - 5000)?.patientId, 'patient-1', 'before the first assignment: the first');
   assert.equal(registry.patientAt('gw-reg-06', movedAt - 1)?.patientId, 'patient-1');
   assert.equal(registry.patientAt('gw-reg-06', movedAt)?.patientId, 'patient-2');
   assert.equal(registry.patientAt('gw-nobody', movedAt), null);
+  clock.advance(600_000);
+  registry.assignPatient('gw-reg-06', patient(3));
+  assert.equal(registry.patientAt('gw-reg-06', clock.now())?.patientId, 'patient-3', 'a later move replaces what was kept');
+  assert.equal(registry.patientAt('gw-reg-06', movedAt)?.patientId, 'patient-2');
   registry.close();
 });
 
