@@ -6,10 +6,10 @@
  * QoS 1 vitals on its own topic.
  */
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_RELAY_AUDIENCE, MAX_DEVICE_TOKEN_LIFETIME_S } from '../../protocol/device-token.ts';
 import { type CreateEnrollmentResponse, ENROLLMENT_PATHS, type PatientAssignment } from '../../protocol/enrollment.ts';
 import { topicFor } from '../../protocol/topics.ts';
+import { LiteMqttClient } from './mqtt-lite.ts';
 import { newVitalsSource, nextVitals, type VitalsSource } from './vitals.ts';
 
 export interface GatewayCounters {
@@ -32,13 +32,10 @@ export class SimGateway {
   readonly topic: string;
   #keys: KeyPair | null = null;
   #publicKeyJwk: JWK | null = null;
-  #client: MqttClient | null = null;
+  #client: LiteMqttClient | null = null;
   #source: VitalsSource;
   #nextToken: string | null = null;
-  #timer: NodeJS.Timeout | null = null;
   #tokenTimer: NodeJS.Timeout | null = null;
-  #dueAt = 0;
-  #wasConnected = false;
 
   constructor(
     readonly gatewayId: string,
@@ -86,71 +83,39 @@ export class SimGateway {
       .sign(this.#keys.privateKey);
   }
 
-  /** Resolves on the first CONNACK; later drops reconnect with a fresh token. */
+  /** Resolves on the first CONNACK (rejects if it fails); later drops reconnect with a fresh token. */
   async connect(mqttUrl: string): Promise<void> {
-    const client = mqtt.connect(mqttUrl, {
-      clientId: this.gatewayId,
-      username: this.gatewayId,
-      password: await this.token(),
-      protocolVersion: 4,
-      keepalive: 60,
-      // Spread reconnections over 2–10 s so a relay restart is not met by the whole fleet in the same second.
-      reconnectPeriod: 2000 + Math.floor(Math.random() * 8000),
-      connectTimeout: 60_000,
-      clean: true,
-    });
+    let password = await this.token();
+    const client = new LiteMqttClient(
+      {
+        url: mqttUrl,
+        clientId: this.gatewayId,
+        username: this.gatewayId,
+        password: () => this.#nextToken ?? password,
+        keepaliveS: 60,
+        // Spread reconnections over 2–10 s so a relay restart is not met by the whole fleet in the same second.
+        reconnectMs: 2000 + Math.floor(Math.random() * 8000),
+        connectTimeoutMs: 60_000,
+      },
+      {
+        // Digits out, so "connection refused: code 5" from a thousand gateways is one line in the report.
+        error: (reason) => countError(this.counters, reason.replace(/\d+/g, 'N').slice(0, 80)),
+        lost: () => countError(this.counters, 'connection lost'),
+        reconnect: () => {
+          this.counters.reconnects++;
+        },
+      },
+    );
     this.#client = client;
     // Tokens last an hour; keep a fresh one ready for the next reconnect.
     this.#tokenTimer = setInterval(() => {
       this.token().then((t) => {
         this.#nextToken = t;
+        password = t;
       });
     }, 10 * 60_000);
     this.#tokenTimer.unref();
-    client.on('close', () => {
-      if (this.#nextToken) client.options.password = this.#nextToken;
-    });
-    client.on('reconnect', () => {
-      this.counters.reconnects++;
-    });
-    client.on('error', (error) => {
-      // Digits out, so "connack timeout" from a thousand gateways is one line in the report.
-      countError(this.counters, error.message.replace(/\d+/g, 'N').slice(0, 80));
-    });
-    client.on('offline', () => {
-      if (this.#wasConnected) countError(this.counters, 'connection lost');
-    });
-    client.on('connect', () => {
-      this.#wasConnected = true;
-    });
-    await new Promise<void>((resolve, reject) => {
-      const fail = (error: Error) => {
-        client.off('connect', ok);
-        reject(error);
-      };
-      const ok = () => {
-        client.off('error', fail);
-        resolve();
-      };
-      client.once('connect', ok);
-      client.once('error', fail);
-    });
-  }
-
-  /** Publishes every periodMs from now + offsetMs, on a schedule that does not drift. */
-  startPublishing(periodMs: () => number, offsetMs: number): void {
-    this.#dueAt = Date.now() + offsetMs;
-    const tick = () => {
-      this.publishOne();
-      this.#dueAt += periodMs();
-      this.#timer = setTimeout(tick, Math.max(0, this.#dueAt - Date.now()));
-    };
-    this.#timer = setTimeout(tick, offsetMs);
-  }
-
-  stopPublishing(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    await client.start();
   }
 
   publishOne(): void {
@@ -159,7 +124,7 @@ export class SimGateway {
     const { message, payload } = nextVitals(this.#source, Date.now());
     const t = message.readings[0]!.t;
     this.counters.published++;
-    client.publish(this.topic, payload, { qos: 1 }, (error) => {
+    client.publish(this.topic, payload, (error) => {
       if (error) this.counters.failed++;
       else {
         this.counters.acked++;
@@ -168,16 +133,14 @@ export class SimGateway {
     });
   }
 
-  /** Messages handed to mqtt.js and not yet acknowledged by the relay. */
+  /** Messages sent and not yet acknowledged by the relay. */
   get inflight(): number {
-    const store = this.#client as unknown as { outgoing?: Record<string, unknown> } | null;
-    return store?.outgoing ? Object.keys(store.outgoing).length : 0;
+    return this.#client?.inflight ?? 0;
   }
 
   async disconnect(): Promise<void> {
-    this.stopPublishing();
     if (this.#tokenTimer) clearInterval(this.#tokenTimer);
-    await this.#client?.endAsync();
+    await this.#client?.end();
   }
 }
 
