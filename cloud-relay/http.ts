@@ -14,8 +14,8 @@ import { CreateEnrollmentRequest, ENROLLMENT_PATHS, EnrollRequest, PatientAssign
 import { newId } from '../protocol/ids.ts';
 import { GATEWAY_ID_PATTERN } from '../protocol/topics.ts';
 import type { RelayBroker } from './broker/broker.ts';
+import type { DurableSpool } from './ingest/durable-spool.ts';
 import type { Ingest } from './ingest/ingest.ts';
-import type { Spool } from './ingest/spool.ts';
 import { bearer } from './live/hub.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { canView, type DeviceRegistry, EnrollmentError, sameSecret, UnknownGatewayError, type Viewer } from './registry/registry.ts';
@@ -51,7 +51,7 @@ export interface HttpDeps {
   registry: DeviceRegistry;
   broker: RelayBroker;
   ingest: Ingest;
-  spool: Spool;
+  spool: DurableSpool;
   store: HistoryStore;
   metrics: RelayMetrics;
   log: Logger;

@@ -17,8 +17,8 @@ import { DeviceAuthenticator } from './broker/device-auth.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { buildHttp } from './http.ts';
 import { SpoolDrainer, toStorePoints } from './ingest/drainer.ts';
+import { DurableSpool } from './ingest/durable-spool.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { Spool } from './ingest/spool.ts';
 import { LiveHub } from './live/hub.ts';
 import { RelayMetrics } from './metrics.ts';
 import { DeviceRegistry } from './registry/registry.ts';
@@ -78,6 +78,8 @@ export interface RelayConfig {
   clock?: Clock;
   limits?: Partial<BrokerLimits>;
   drain?: Partial<DrainSettings>;
+  /** Commit the spool on a worker thread, off the broker's event loop (default true). */
+  spoolThread?: boolean;
   /** Spool depth above which /readyz reports not ready. */
   maxSpoolRows?: number;
   /** How long a (gateway, msgId) is remembered for dedupe (about 110 bytes of spool file per message). */
@@ -101,7 +103,7 @@ export interface Relay {
 export interface RelayParts {
   registry: DeviceRegistry;
   broker: RelayBroker;
-  spool: Spool;
+  spool: DurableSpool;
   ingest: Ingest;
   drainer: SpoolDrainer;
   hub: LiveHub;
@@ -155,7 +157,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
   const adminToken = adminTokenFor(config, log);
 
   const registry = new DeviceRegistry(join(config.dataDir, 'registry.db'), clock);
-  const spool = new Spool(join(config.dataDir, 'spool.db'));
+  const spool = await DurableSpool.open(join(config.dataDir, 'spool.db'), { thread: config.spoolThread ?? true });
   const ownStore = !isHistoryStore(config.store);
   const store = isHistoryStore(config.store)
     ? config.store
@@ -213,8 +215,12 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
   const dedupeWindowMs = (config.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS) * 24 * 3600 * 1000;
   const pruneTimer = { cancel: () => {} };
   const prune = () => {
-    const forgotten = spool.pruneSeen(clock.now() - dedupeWindowMs);
-    if (forgotten > 0) log.info({ forgotten }, 'dedupe window: old message ids forgotten');
+    spool.pruneSeen(clock.now() - dedupeWindowMs).then(
+      (forgotten) => {
+        if (forgotten > 0) log.info({ forgotten }, 'dedupe window: old message ids forgotten');
+      },
+      (error: unknown) => log.warn({ err: error }, 'dedupe window: pruning failed; retried in an hour'),
+    );
     pruneTimer.cancel = clock.setTimer(3600_000, prune);
   };
 
@@ -256,7 +262,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
         else log.info('spool drained');
         await app.close();
         if (ownStore) await store.close();
-        spool.close();
+        await spool.close();
         registry.close();
       }),
       ...(mqttTlsUrl ? { mqttTlsUrl } : {}),
@@ -273,7 +279,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
     await drainer.stop().catch(() => {});
     await app.close().catch(() => {});
     if (ownStore) await store.close().catch(() => {});
-    spool.close();
+    await spool.close();
     registry.close();
     throw error;
   }
@@ -284,7 +290,7 @@ export const ALARM_RESTORE_WINDOW_MS = 24 * 3600_000;
 
 async function restoreActiveAlarms(
   hub: LiveHub,
-  spool: Spool,
+  spool: DurableSpool,
   store: HistoryStore,
   registry: DeviceRegistry,
   now: number,

@@ -53,9 +53,9 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   keepaliveLimitS: 0,
 };
 
-/** What the broker hands accepted uplink payloads to: one durable commit per group; throws when it could not commit. */
+/** What the broker hands accepted uplink payloads to: one durable commit per group; rejects when it could not commit. */
 export interface UplinkSink {
-  acceptBatch(items: UplinkItem[]): IngestOutcome[];
+  acceptBatch(items: UplinkItem[]): Promise<IngestOutcome[]>;
 }
 
 export interface PresenceSink {

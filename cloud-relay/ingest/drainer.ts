@@ -10,10 +10,11 @@ import type { AlarmsMessage, VitalsMessage } from '../../protocol/schemas.ts';
 import type { Clock } from '../clock.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { type HistoryStore, HistoryStoreError, type StoredAlarmEvent, type StoredReading } from '../store/history-store.ts';
-import type { Spool, SpoolRow } from './spool.ts';
+import type { DurableSpool } from './durable-spool.ts';
+import type { SpoolRow } from './spool.ts';
 
 export interface DrainerOptions {
-  spool: Spool;
+  spool: DurableSpool;
   store: HistoryStore;
   clock: Clock;
   metrics: RelayMetrics;
@@ -115,7 +116,7 @@ export class SpoolDrainer {
       await store.writeAlarmEvents(events);
       end();
     }
-    spool.remove(rows.map((r) => r.id));
+    await spool.remove(rows.map((r) => r.id));
     return rows.length;
   }
 

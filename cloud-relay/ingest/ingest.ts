@@ -14,8 +14,9 @@ import type { UplinkKind } from '../../protocol/topics.ts';
 import type { Clock } from '../clock.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { DeviceRegistry } from '../registry/registry.ts';
+import type { DurableSpool } from './durable-spool.ts';
 import { missingCount, type SeqObservation } from './seq-tracker.ts';
-import type { Spool } from './spool.ts';
+import type { SpoolOp, SpoolOpResult } from './spool.ts';
 
 export interface UplinkItem {
   gatewayId: string;
@@ -40,7 +41,7 @@ export interface GatewayReport {
 }
 
 export interface IngestOptions {
-  spool: Spool;
+  spool: DurableSpool;
   registry: DeviceRegistry;
   metrics: RelayMetrics;
   log: Logger;
@@ -74,12 +75,12 @@ export class Ingest {
   constructor(private readonly opts: IngestOptions) {}
 
   /**
-   * Admits one uplink payload from an authenticated gateway. Returns how it
-   * went; throws SpoolWriteError when the message could not be made durable,
-   * and the broker must then not acknowledge it.
+   * Admits one uplink payload from an authenticated gateway. Resolves with how
+   * it went; rejects with SpoolWriteError when the message could not be made
+   * durable, and the broker must then not acknowledge it.
    */
-  accept(gatewayId: string, kind: UplinkKind, payload: Uint8Array): IngestOutcome {
-    return this.acceptBatch([{ gatewayId, kind, payload }])[0] as IngestOutcome;
+  async accept(gatewayId: string, kind: UplinkKind, payload: Uint8Array): Promise<IngestOutcome> {
+    return (await this.acceptBatch([{ gatewayId, kind, payload }]))[0] as IngestOutcome;
   }
 
   /**
@@ -87,17 +88,22 @@ export class Ingest {
    * Live pushes, metrics and logs happen only after the commit; if it fails,
    * none of the messages counts as received and SpoolWriteError is thrown.
    */
-  acceptBatch(items: readonly UplinkItem[]): IngestOutcome[] {
-    const effects: Array<() => void> = [];
+  async acceptBatch(items: readonly UplinkItem[]): Promise<IngestOutcome[]> {
     const receivedAt = this.opts.clock.now();
-    const outcomes = this.opts.spool.commitGroup(() => items.map((item) => this.stage(item, receivedAt, effects)));
-    for (const effect of effects) effect();
-    return outcomes;
+    const staged = items.map((item) => this.stage(item, receivedAt));
+    const results = await this.opts.spool.commit(staged.map((s) => s.op));
+    return staged.map((s, i) => s.settle(results[i] ?? null));
   }
 
-  /** Validates and spools one message inside the group transaction; side effects wait in `effects`. */
-  private stage({ gatewayId, kind, payload }: UplinkItem, receivedAt: number, effects: Array<() => void>): IngestOutcome {
-    const { metrics, log, spool } = this.opts;
+  /**
+   * Validates one message and says what to write; `settle` runs after the
+   * commit with the write's result and does the side effects.
+   */
+  private stage(
+    { gatewayId, kind, payload }: UplinkItem,
+    receivedAt: number,
+  ): { op: SpoolOp; settle: (result: SpoolOpResult) => IngestOutcome } {
+    const { metrics, log } = this.opts;
     const decoded = decode(kind, payload);
     let rejection: { code: PayloadRejectCode; reason: string } | null = null;
     if (!decoded.ok) rejection = { code: decoded.code, reason: decoded.reason };
@@ -107,20 +113,22 @@ export class Ingest {
     if (!rejection && !gateway) rejection = { code: 'topic-mismatch', reason: 'gateway is not enrolled' };
     if (rejection || !decoded.ok || !gateway) {
       const { code, reason } = rejection ?? { code: 'schema' as const, reason: 'invalid' };
-      spool.quarantine(gatewayId, kind, code, reason, payload, receivedAt);
-      effects.push(() => {
-        metrics.reject(code);
-        metrics.ingestMessages.inc({ kind, outcome: 'rejected' });
-        // The reason of a JSON or schema error can quote the payload (V8 puts a snippet of the text in its message),
-        // so it stays in the quarantine table, which is data, and out of the log.
-        log.warn({ gatewayId, kind, code }, 'uplink payload rejected and quarantined');
-      });
-      return { status: 'rejected', code, reason };
+      return {
+        op: { op: 'quarantine', gatewayId, kind, code, reason, payload, receivedAt },
+        settle: () => {
+          metrics.reject(code);
+          metrics.ingestMessages.inc({ kind, outcome: 'rejected' });
+          // The reason of a JSON or schema error can quote the payload (V8 puts a snippet of the text in its message),
+          // so it stays in the quarantine table, which is data, and out of the log.
+          log.warn({ gatewayId, kind, code }, 'uplink payload rejected and quarantined');
+          return { status: 'rejected', code, reason };
+        },
+      };
     }
     const message = decoded.value;
     const keep = message.type === 'vitals' || message.type === 'alarms';
     const patient = this.opts.registry.patientAt(gatewayId, measuredAt(message, receivedAt)) ?? gateway.patient;
-    const admitted = spool.admit({
+    const entry = {
       gatewayId,
       patientId: patient.patientId,
       kind,
@@ -131,16 +139,19 @@ export class Ingest {
       keep,
       // A status message's seq skips every will that was never sent (clean disconnects): no gap to report.
       trackSeq: message.type !== 'status',
-    });
-    if (admitted.duplicate) {
-      effects.push(() => {
-        metrics.ingestMessages.inc({ kind, outcome: 'duplicate' });
-        log.debug({ gatewayId, kind, msgId: message.msgId }, 'duplicate uplink message ignored');
-      });
-      return { status: 'duplicate' };
-    }
-    effects.push(() => this.received(gatewayId, kind, message, { ...patient, gatewayId }, admitted.seq));
-    return { status: 'accepted' };
+    };
+    return {
+      op: { op: 'admit', entry },
+      settle: (admitted) => {
+        if (!admitted || admitted.duplicate) {
+          metrics.ingestMessages.inc({ kind, outcome: 'duplicate' });
+          log.debug({ gatewayId, kind, msgId: message.msgId }, 'duplicate uplink message ignored');
+          return { status: 'duplicate' };
+        }
+        this.received(gatewayId, kind, message, { ...patient, gatewayId }, admitted.seq);
+        return { status: 'accepted' };
+      },
+    };
   }
 
   /** After the commit: counts, gap reports, live push. */

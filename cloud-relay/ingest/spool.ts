@@ -26,6 +26,14 @@ export interface SpoolEntry {
 
 export type AdmitResult = { duplicate: true } | { duplicate: false; seq: SeqObservation };
 
+/** One write in a group commit: a message to admit, or a refused payload to quarantine. */
+export type SpoolOp =
+  | { op: 'admit'; entry: SpoolEntry }
+  | { op: 'quarantine'; gatewayId: string; kind: string; code: string; reason: string; payload: Uint8Array; receivedAt: number };
+
+/** Per op: the admission's result, null for a quarantine. */
+export type SpoolOpResult = AdmitResult | null;
+
 export interface SpoolRow {
   id: number;
   gatewayId: string;
@@ -204,6 +212,17 @@ export class Spool {
     this.seqPending.clear();
   }
 
+  /** Applies `ops` in one transaction (one fsync); all or nothing, SpoolWriteError when the commit fails. */
+  apply(ops: readonly SpoolOp[]): SpoolOpResult[] {
+    return this.commitGroup(() =>
+      ops.map((o) => {
+        if (o.op === 'admit') return this.admit(o.entry);
+        this.quarantine(o.gatewayId, o.kind, o.code, o.reason, o.payload, o.receivedAt);
+        return null;
+      }),
+    );
+  }
+
   quarantine(gatewayId: string, kind: string, code: string, reason: string, payload: Uint8Array, receivedAt: number): void {
     this.db.transaction(() => {
       this.statements.quarantine.run(gatewayId, kind, code, reason, Buffer.from(payload), receivedAt);
@@ -238,15 +257,16 @@ export class Spool {
     return toSpoolRows(this.statements.peekAfter.all(afterId, limit));
   }
 
-  /** Deletes rows the history store has accepted. */
-  remove(ids: readonly number[]): void {
-    if (ids.length === 0) return;
+  /** Deletes rows the history store has accepted; returns how many were there. */
+  remove(ids: readonly number[]): number {
+    if (ids.length === 0) return 0;
     const removed = this.db.transaction(() => {
       let n = 0;
       for (const id of ids) n += this.statements.remove.run(id).changes;
       return n;
     })();
     this.rows -= removed;
+    return removed;
   }
 
   depth(): number {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { SpoolDrainer, toStorePoints } from '../../../cloud-relay/ingest/drainer.ts';
-import { Spool } from '../../../cloud-relay/ingest/spool.ts';
+import { DurableSpool } from '../../../cloud-relay/ingest/durable-spool.ts';
 import { RelayMetrics } from '../../../cloud-relay/metrics.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { MemoryHistoryStore } from '../support/memory-store.ts';
@@ -11,9 +11,9 @@ import { eventually } from '../support/relay-harness.ts';
 
 const t0 = Date.UTC(2026, 0, 15, 8);
 
-function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: number } = { maxBatchRows: batchSize }) {
+async function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: number } = { maxBatchRows: batchSize }) {
   const clock = new FakeClock();
-  const spool = new Spool(':memory:');
+  const spool = await DurableSpool.open(':memory:');
   const store = new MemoryHistoryStore();
   const metrics = new RelayMetrics();
   const drainer = new SpoolDrainer({
@@ -28,9 +28,9 @@ function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: 
     maxBackoffMs: 400,
   });
   let seq = 0;
-  const add = (payload: Buffer, kind: 'vitals' | 'alarms' = 'vitals') => {
+  const add = async (payload: Buffer, kind: 'vitals' | 'alarms' = 'vitals') => {
     const message = JSON.parse(payload.toString()) as { msgId: string };
-    spool.admit({
+    const entry = {
       gatewayId: 'gw-drain-01',
       patientId: 'patient-1',
       kind,
@@ -39,15 +39,16 @@ function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: 
       payload: payload.toString(),
       receivedAt: clock.now(),
       keep: true,
-    });
+    };
+    await spool.commit([{ op: 'admit', entry }]);
   };
   return { clock, spool, store, metrics, drainer, add };
 }
 
-test('spool rows become store points with the patient assigned at receipt', () => {
-  const { spool, add } = setup();
-  add(vitals('gw-drain-01', 1, [reading(t0), reading(t0 + 1000, null, null)]));
-  add(alarms('gw-drain-01', 1, [alarmEvent(t0)]), 'alarms');
+test('spool rows become store points with the patient assigned at receipt', async () => {
+  const { spool, add } = await setup();
+  await add(vitals('gw-drain-01', 1, [reading(t0), reading(t0 + 1000, null, null)]));
+  await add(alarms('gw-drain-01', 1, [alarmEvent(t0)]), 'alarms');
   const { readings, events } = toStorePoints(spool.peek(10));
   assert.equal(readings.length, 2);
   assert.deepEqual(readings[1], {
@@ -65,8 +66,8 @@ test('spool rows become store points with the patient assigned at receipt', () =
 });
 
 test('batches leave the spool only after the store accepted them', async () => {
-  const { spool, store, drainer, add } = setup(2);
-  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const { spool, store, drainer, add } = await setup(2);
+  for (let i = 0; i < 5; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   store.failing = true;
   await assert.rejects(drainer.drainOnce());
   assert.equal(spool.depth(), 5);
@@ -77,29 +78,29 @@ test('batches leave the spool only after the store accepted them', async () => {
 });
 
 test('a deep spool goes out in bigger batches, bounded by rows and by payload bytes', async () => {
-  const { spool, store, drainer, add } = setup(2, { maxBatchRows: 5 });
-  for (let i = 0; i < 12; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const { spool, store, drainer, add } = await setup(2, { maxBatchRows: 5 });
+  for (let i = 0; i < 12; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   assert.equal(await drainer.drainOnce(), 5, 'catching up: up to maxBatchRows');
   assert.equal(await drainer.drainOnce(), 5);
   assert.equal(await drainer.drainOnce(), 2, 'what is left');
   assert.equal(store.readings.size, 12);
   assert.equal(spool.depth(), 0);
 
-  const bytes = setup(2, { maxBatchRows: 100, maxBatchBytes: 1 });
-  for (let i = 0; i < 6; i++) bytes.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const bytes = await setup(2, { maxBatchRows: 100, maxBatchBytes: 1 });
+  for (let i = 0; i < 6; i++) await bytes.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   assert.equal(await bytes.drainer.drainOnce(), 2, 'the byte budget stops growth after the first batchSize rows');
 
-  const oneBig = setup(2, { maxBatchRows: 100, maxBatchBytes: 1_500 });
-  for (let i = 0; i < 20; i++) oneBig.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const oneBig = await setup(2, { maxBatchRows: 100, maxBatchBytes: 1_500 });
+  for (let i = 0; i < 20; i++) await oneBig.add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   const size = Buffer.byteLength(oneBig.spool.peek(1)[0]!.payload);
   const taken = await oneBig.drainer.drainOnce();
   assert.ok(taken > 2 && taken < 20 && (taken - 2) * size <= 1_500 + 2 * size, `${taken} rows of ${size} bytes`);
 });
 
 test('while the store fails the drainer backs off exponentially, then drains everything', async () => {
-  const { clock, spool, store, drainer, metrics, add } = setup(2);
+  const { clock, spool, store, drainer, metrics, add } = await setup(2);
   store.failing = true;
-  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  for (let i = 0; i < 5; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   drainer.start();
   await eventually(() => store.writeCalls === 1);
   // Backoff 100, 200, 400, 400 ms: a retry happens only when its delay has passed.
@@ -122,10 +123,10 @@ test('while the store fails the drainer backs off exponentially, then drains eve
 });
 
 test('an idle drainer wakes when kicked', async () => {
-  const { spool, store, drainer, add } = setup();
+  const { spool, store, drainer, add } = await setup();
   drainer.start();
   await new Promise((r) => setImmediate(r));
-  add(vitals('gw-drain-01', 1, [reading(t0)]));
+  await add(vitals('gw-drain-01', 1, [reading(t0)]));
   drainer.kick();
   await eventually(() => spool.depth() === 0);
   assert.equal(store.readings.size, 1);
@@ -133,11 +134,11 @@ test('an idle drainer wakes when kicked', async () => {
 });
 
 test('stop with a deadline drains what it can; the rest stays in the spool', async () => {
-  const { spool, store, drainer, add } = setup(2);
-  for (let i = 0; i < 5; i++) add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  const { spool, store, drainer, add } = await setup(2);
+  for (let i = 0; i < 5; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   assert.deepEqual(await drainer.stop(10_000), { left: 0 });
   assert.equal(store.readings.size, 5);
-  add(vitals('gw-drain-01', 9, [reading(t0 + 9000)]));
+  await add(vitals('gw-drain-01', 9, [reading(t0 + 9000)]));
   store.failing = true;
   assert.deepEqual(await drainer.stop(10_000), { left: 1 });
   assert.equal(spool.depth(), 1);
