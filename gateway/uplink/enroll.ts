@@ -4,6 +4,8 @@
  * audience the relay answered with in `<keyDir>/enrollment.json`.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ENROLLMENT_PATHS, type EnrollRequest, EnrollResponse } from '../../protocol/enrollment.ts';
@@ -57,33 +59,24 @@ export async function enrollGateway(opts: {
     publicKeyJwk: { kty: 'EC', crv: 'P-256', x: String(key.publicJwk.x), y: String(key.publicJwk.y) },
   };
   const url = new URL(ENROLLMENT_PATHS.enroll, opts.relayHttpUrl);
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
-    });
+    response = await postJson(url, JSON.stringify(body), opts.timeoutMs ?? 15_000);
   } catch (error) {
     throw new EnrollmentError(`cannot reach the relay at ${url.origin}: ${(error as Error).message}`, undefined, { cause: error });
   }
-  const text = await response.text();
+  const { status, text } = response;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = undefined;
   }
-  if (!response.ok) {
+  if (status < 200 || status > 299) {
     const detail = (parsed as { message?: unknown } | undefined)?.message;
-    throw new EnrollmentError(
-      `enrollment refused (HTTP ${response.status}): ${typeof detail === 'string' ? detail : text.slice(0, 200)}`,
-      response.status,
-    );
+    throw new EnrollmentError(`enrollment refused (HTTP ${status}): ${typeof detail === 'string' ? detail : text.slice(0, 200)}`, status);
   }
-  if (!Value.Check(EnrollResponse, parsed))
-    throw new EnrollmentError(`unexpected enrollment answer: ${text.slice(0, 200)}`, response.status);
+  if (!Value.Check(EnrollResponse, parsed)) throw new EnrollmentError(`unexpected enrollment answer: ${text.slice(0, 200)}`, status);
   if (parsed.gatewayId !== opts.gatewayId) throw new EnrollmentError(`relay enrolled "${parsed.gatewayId}", expected "${opts.gatewayId}"`);
   const enrollment: Enrollment = {
     gatewayId: opts.gatewayId,
@@ -95,4 +88,35 @@ export async function enrollGateway(opts: {
   writeFileSync(`${file}.tmp`, `${JSON.stringify(enrollment, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   return { audience: parsed.audience };
+}
+
+/** Most of an enrollment answer read; a relay's answer is a few hundred bytes. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * One JSON POST over node:http(s). Not `fetch`: loading undici for this one
+ * request added about 30 MB to the gateway's peak memory at start.
+ */
+function postJson(url: URL, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) request.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startRelay } from '../../cloud-relay/relay.ts';
@@ -21,6 +22,8 @@ import { loadOrCreateDeviceKey } from '../../gateway/uplink/device-key.ts';
 import { DEFAULT_PACING, startUplink } from '../../gateway/uplink/index.ts';
 import { newId } from '../../protocol/ids.ts';
 import type { AlarmEvent, Reading } from '../../protocol/schemas.ts';
+import { DEMO_PATIENTS } from '../../scripts/demo-patients.ts';
+import { startSystem } from '../../scripts/system.ts';
 import { MemoryHistoryStore } from '../cloud-relay/support/memory-store.ts';
 import { startTestBroker } from '../gateway/uplink/test-broker.ts';
 import { mosquittoAvailable, startMosquitto } from '../helpers/mosquitto.ts';
@@ -239,6 +242,24 @@ if (mosquittoAvailable()) {
   await relay.parts.registry.enroll(created.enrollmentToken, GW, key.publicJwk as never);
   await drain('to the relay (spool write before PUBACK)', relay.mqttUrl, keyDir, 'vigil-relay', false, quick ? 2_000 : 5_000);
   await relay.close();
+}
+
+{
+  // Whole gateways (emulated sensor, signal, alarms, outbox, uplink) as the start command runs them: bundled, capped
+  // heaps, enrolling with the relay at their first start. Their high-water mark covers start-up and measuring.
+  const system = await startSystem({ dataDir: join(root, 'system'), patients: DEMO_PATIENTS, httpPort: 0, mqttPort: 0, logLevel: 'warn' });
+  await delay(quick ? 5_000 : 20_000);
+  const status = [...system.gateways.values()].map((child) => readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+  const mb = (text: string, key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1]) / 1024;
+  report(
+    `whole gateway, start command build: peak RSS (VmHWM), max of ${status.length} (MB)`,
+    Math.max(...status.map((t) => mb(t, 'VmHWM'))).toFixed(1),
+  );
+  report(
+    `whole gateway, start command build: RSS now, max of ${status.length} (MB)`,
+    Math.max(...status.map((t) => mb(t, 'VmRSS'))).toFixed(1),
+  );
+  await system.stop();
 }
 
 report('load average (1 min) at the end, on this 2-core machine', loadavg()[0]!.toFixed(1));
