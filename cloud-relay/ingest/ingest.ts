@@ -134,7 +134,8 @@ export class Ingest {
       kind,
       msgId: message.msgId,
       seq: message.seq,
-      payload: Buffer.from(payload).toString('utf8'),
+      // A view, not a copy: the payload is read once, into the string the spool keeps.
+      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'),
       receivedAt,
       keep,
       // A status message's seq skips every will that was never sent (clean disconnects): no gap to report.

@@ -9,7 +9,7 @@
 import { setLogger } from '@influxdata/influxdb-client';
 import { type HistoryStore, HistoryStoreError, type ReadingQuery, type StoredAlarmEvent, type StoredReading } from './history-store.ts';
 import { type HistoryReader, InfluxQlReader, influxQlIdentifier } from './influx/influxql.ts';
-import { alarmEventPoint, readingPoint, toLines } from './influx/points.ts';
+import { alarmEventPoint, readingLine, toLines } from './influx/points.ts';
 import {
   authorizationHeader,
   chooseWriteApi,
@@ -85,7 +85,7 @@ export class InfluxHistoryStore implements HistoryStore {
 
   async writeReadings(readings: readonly StoredReading[]): Promise<void> {
     if (readings.length === 0) return this.#checkOpen('write readings');
-    await this.#write('readings', () => toLines(readings, readingPoint));
+    await this.#write('readings', () => toLines(readings, readingLine));
   }
 
   async writeAlarmEvents(events: readonly StoredAlarmEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import type { StoredAlarmEvent } from '../../../../cloud-relay/store/history-store.ts';
-import { alarmEventPoint, readingPoint, toLines } from '../../../../cloud-relay/store/influx/points.ts';
+import { describe, it, test } from 'node:test';
+import type { StoredAlarmEvent, StoredReading } from '../../../../cloud-relay/store/history-store.ts';
+import { alarmEventPoint, readingLine, readingPoint, toLines } from '../../../../cloud-relay/store/influx/points.ts';
 
 describe('line protocol of stored records', () => {
   it('writes a reading with its tags, float fields, clock quality and ms timestamp, leaving nulls out', () => {
@@ -69,4 +69,42 @@ describe('line protocol of stored records', () => {
       ),
     );
   });
+});
+
+// A small deterministic generator, so a failure names a reproducible case.
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const AWKWARD = [' ', ',', '=', '"', '\\', '\n', '\t', '\r', 'é', '💓', 'a', 'Z', '-', '_', '0'];
+
+test('readingLine equals Point.toLineProtocol for readings with awkward ids, nulls and extreme numbers', () => {
+  const next = random(42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T;
+  const text = (max: number) => Array.from({ length: Math.floor(next() * max) }, () => pick(AWKWARD)).join('');
+  const number = () => pick([0, -0, 1, 72, 97.5, 0.92, 1e21, 1.5e-7, -3.25, Number.MAX_VALUE, next() * 300]);
+  const orNull = () => (next() < 0.3 ? null : number());
+  for (let i = 0; i < 2_000; i++) {
+    const reading: StoredReading = {
+      gatewayId: text(12),
+      patientId: text(12),
+      t: Math.floor(next() * 2e12),
+      clockQuality: pick(['synced', 'unsynced', 'stepped', text(8)]) as StoredReading['clockQuality'],
+      hr: orNull(),
+      spo2: orNull(),
+      pi: orNull(),
+      sqi: number(),
+    };
+    assert.equal(readingLine(reading), readingPoint(reading).toLineProtocol(), JSON.stringify(reading));
+  }
+});
+
+test('a value that is not finite is refused, as Point refuses it', () => {
+  const reading: StoredReading = { gatewayId: 'gw', patientId: 'p', t: 1, clockQuality: 'synced', hr: Number.NaN, spo2: 97, pi: 1, sqi: 1 };
+  assert.throws(() => readingPoint(reading));
+  assert.throws(() => readingLine(reading), /invalid float value for field 'hr'/);
 });
