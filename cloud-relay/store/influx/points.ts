@@ -11,7 +11,7 @@
  * Nulls are left out of the line (InfluxDB has no null field value) and read
  * back as null/absent.
  */
-import { escape, Point } from '@influxdata/influxdb-client';
+import { escape as lineEscape, Point } from '@influxdata/influxdb-client';
 import type { StoredAlarmEvent, StoredReading } from '../history-store.ts';
 
 export const MEASUREMENTS = { reading: 'reading', alarmEvent: 'alarm_event' } as const;
@@ -37,7 +37,7 @@ export function readingPoint(r: StoredReading): Point {
  * library's own `escape`.
  */
 export function readingLine(r: StoredReading): string {
-  let fields = `clock_quality=${escape.quoted(r.clockQuality)}`;
+  let fields = `clock_quality=${lineEscape.quoted(r.clockQuality)}`;
   if (r.hr !== null) fields += `,hr=${finite('hr', r.hr)}`;
   if (r.pi !== null) fields += `,pi=${finite('pi', r.pi)}`;
   if (r.spo2 !== null) fields += `,spo2=${finite('spo2', r.spo2)}`;
@@ -47,7 +47,7 @@ export function readingLine(r: StoredReading): string {
 
 /** As Point.tag: an empty value leaves the tag out. */
 function tag(key: string, value: string): string {
-  return value ? `,${key}=${escape.tag(value)}` : '';
+  return value ? `,${key}=${lineEscape.tag(value)}` : '';
 }
 
 /** As Point.floatField: a value that is not finite cannot be written. */
