@@ -35,6 +35,7 @@ export class RelayMetrics {
   readonly spoolDepth: Gauge;
   readonly storeWriteSeconds: Histogram<'op'>;
   readonly storeWriteFailures: Counter;
+  readonly storeDelaySeconds: Histogram;
   readonly rejects: Counter<'reason'>;
   readonly seqGaps: Counter<'kind'>;
   readonly seqMissing: Counter<'kind'>;
@@ -78,6 +79,12 @@ export class RelayMetrics {
     this.storeWriteFailures = new Counter({
       name: 'vigil_relay_store_write_failures_total',
       help: 'Failed history store batches',
+      registers,
+    });
+    this.storeDelaySeconds = new Histogram({
+      name: 'vigil_relay_store_delay_seconds',
+      help: 'From a reading being measured (gateway clock) to the history store accepting it',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
       registers,
     });
     this.rejects = new Counter({

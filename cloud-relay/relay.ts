@@ -16,7 +16,7 @@ import { type BrokerLimits, RelayBroker } from './broker/broker.ts';
 import { DeviceAuthenticator } from './broker/device-auth.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { buildHttp } from './http.ts';
-import { SpoolDrainer, toStorePoints } from './ingest/drainer.ts';
+import { type SpoolDrain, SpoolDrainer, toStorePoints } from './ingest/drainer.ts';
 import { DurableSpool } from './ingest/durable-spool.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { LiveHub } from './live/hub.ts';
@@ -80,6 +80,8 @@ export interface RelayConfig {
   drain?: Partial<DrainSettings>;
   /** Commit the spool on a worker thread, off the broker's event loop (default true). */
   spoolThread?: boolean;
+  /** After the history store accepted readings: their measurement times and when they were stored (latency figures). */
+  onStored?: (times: Float64Array, storedAt: number) => void;
   /** Spool depth above which /readyz reports not ready. */
   maxSpoolRows?: number;
   /** How long a (gateway, msgId) is remembered for dedupe (about 110 bytes of spool file per message). */
@@ -105,7 +107,8 @@ export interface RelayParts {
   broker: RelayBroker;
   spool: DurableSpool;
   ingest: Ingest;
-  drainer: SpoolDrainer;
+  /** The drain loop: on the spool's writer thread when the relay built the store from configuration, else here. */
+  drainer: SpoolDrain;
   hub: LiveHub;
   metrics: RelayMetrics;
   store: HistoryStore;
@@ -157,14 +160,53 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
   const adminToken = adminTokenFor(config, log);
 
   const registry = new DeviceRegistry(join(config.dataDir, 'registry.db'), clock);
-  const spool = await DurableSpool.open(join(config.dataDir, 'spool.db'), { thread: config.spoolThread ?? true });
   const ownStore = !isHistoryStore(config.store);
-  const store = isHistoryStore(config.store)
-    ? config.store
-    : await createHistoryStore({ ...config.store, sqlite: { path: join(config.dataDir, 'history.sqlite'), ...config.store?.sqlite } });
+  const storeConfig: HistoryStoreConfig | null = isHistoryStore(config.store)
+    ? null
+    : { ...config.store, sqlite: { path: join(config.dataDir, 'history.sqlite'), ...config.store?.sqlite } };
+  // Reads (history API, alarms at start) use this one; writes too, unless the spool's thread drains.
+  const store = isHistoryStore(config.store) ? config.store : await createHistoryStore(storeConfig ?? {});
+  const spoolThread = config.spoolThread ?? true;
+  const threadStore = spoolThread && storeConfig ? storeForThread(storeConfig) : null;
   const metrics = new RelayMetrics({ spoolDepth: () => (spool.open ? spool.depth() : 0), defaultMetrics: true });
+  const drainLog = log.child({ component: 'drainer' });
+  const stored = (times: Float64Array) => {
+    const now = clock.now();
+    for (const t of times) metrics.storeDelaySeconds.observe(Math.max(0, now - t) / 1000);
+    config.onStored?.(times, now);
+  };
+  const spool = await DurableSpool.open(join(config.dataDir, 'spool.db'), {
+    thread: spoolThread,
+    ...(threadStore ? { drain: { store: threadStore, ...drain } } : {}),
+    onDrainEvent: (event) => {
+      switch (event.event) {
+        case 'write':
+          metrics.storeWriteSeconds.observe({ op: event.op }, event.seconds);
+          break;
+        case 'failure':
+          metrics.storeWriteFailures.inc();
+          break;
+        case 'log':
+          drainLog[event.level](event.obj, event.msg);
+          break;
+        case 'stored':
+          stored(event.times);
+          break;
+      }
+    },
+  });
   const hub = new LiveHub(registry, metrics, log.child({ component: 'live' }));
-  const drainer = new SpoolDrainer({ spool, store, clock, metrics, log: log.child({ component: 'drainer' }), ...drain });
+  const drainer =
+    spool.threadDrain ??
+    new SpoolDrainer({
+      spool,
+      store,
+      clock,
+      metrics,
+      log: drainLog,
+      ...drain,
+      onStored: (readings) => stored(Float64Array.from(readings, (r) => r.t)),
+    });
   const ingest = new Ingest({
     spool,
     registry,
@@ -308,6 +350,16 @@ async function restoreActiveAlarms(
     restored += events.length;
   }
   if (restored > 0) log.info({ events: restored }, 'alarm events restored for live sessions');
+}
+
+/**
+ * The store configuration the spool's thread can build its own writer from,
+ * or null when it cannot: an in-memory SQLite store would be a different store
+ * in each thread, and an injected InfluxQL reader cannot cross threads.
+ */
+function storeForThread(config: HistoryStoreConfig): HistoryStoreConfig | null {
+  if (config.influxdb) return config.influxdb.reader ? null : config;
+  return config.sqlite?.path === ':memory:' ? null : config;
 }
 
 function isHistoryStore(value: RelayConfig['store']): value is HistoryStore {

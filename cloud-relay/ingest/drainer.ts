@@ -5,20 +5,49 @@
  * themselves (cloud-relay/store/history-store.ts), so this is the one place
  * retries happen.
  */
-import type { Logger } from 'pino';
 import type { AlarmsMessage, VitalsMessage } from '../../protocol/schemas.ts';
 import type { Clock } from '../clock.ts';
-import type { RelayMetrics } from '../metrics.ts';
 import { type HistoryStore, HistoryStoreError, type StoredAlarmEvent, type StoredReading } from '../store/history-store.ts';
-import type { DurableSpool } from './durable-spool.ts';
 import type { SpoolRow } from './spool.ts';
 
+/** What the drainer reads from and deletes in: the relay's DurableSpool, or the writer thread's own Spool. */
+export interface DrainSource {
+  peek(limit: number): SpoolRow[];
+  peekAfter(afterId: number, limit: number): SpoolRow[];
+  /** May answer later (a spool whose writes go to another thread). */
+  remove(ids: number[]): unknown;
+  depth(): number;
+}
+
+/** The two relay metrics the drainer feeds (prom-client's Histogram and Counter fit). */
+export interface DrainerMetrics {
+  storeWriteSeconds: { startTimer(labels: { op: 'readings' | 'alarms' }): () => unknown };
+  storeWriteFailures: { inc(): void };
+}
+
+/** The drainer's log lines (a pino Logger fits). */
+export interface DrainerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** The drain loop as the relay drives it, wherever it runs (here, or on the spool's writer thread). */
+export interface SpoolDrain {
+  start(): void;
+  kick(): void;
+  stop(drainDeadlineMs?: number): Promise<{ left: number }>;
+  readonly failuresInARow: number;
+}
+
 export interface DrainerOptions {
-  spool: DurableSpool;
+  spool: DrainSource;
   store: HistoryStore;
   clock: Clock;
-  metrics: RelayMetrics;
-  log: Logger;
+  metrics: DrainerMetrics;
+  log: DrainerLog;
+  /** After the store accepted readings: what was stored, for latency figures. */
+  onStored?: (readings: readonly StoredReading[]) => void;
   /** Spool rows (messages) per store batch while the drainer keeps up. */
   batchSize?: number;
   /**
@@ -59,7 +88,7 @@ export function toStorePoints(rows: readonly SpoolRow[]): { readings: StoredRead
   return { readings, events };
 }
 
-export class SpoolDrainer {
+export class SpoolDrainer implements SpoolDrain {
   private readonly batchSize: number;
   private readonly maxBatchRows: number;
   private readonly maxBatchBytes: number;
@@ -110,6 +139,7 @@ export class SpoolDrainer {
       const end = metrics.storeWriteSeconds.startTimer({ op: 'readings' });
       await store.writeReadings(readings);
       end();
+      this.opts.onStored?.(readings);
     }
     if (events.length > 0) {
       const end = metrics.storeWriteSeconds.startTimer({ op: 'alarms' });

@@ -8,8 +8,9 @@
  * never blocks the writer.
  */
 import { Worker } from 'node:worker_threads';
+import type { SpoolDrain } from './drainer.ts';
 import { Spool, type SpoolOp, type SpoolOpResult, type SpoolRow, SpoolWriteError } from './spool.ts';
-import type { SpoolCall, SpoolRequest, SpoolResponse } from './spool-wire.ts';
+import type { DrainEvent, SpoolCall, SpoolRequest, SpoolResponse, SpoolThreadData, ThreadDrainConfig } from './spool-wire.ts';
 
 interface SpoolWriter {
   commit(ops: SpoolOp[]): Promise<SpoolOpResult[]>;
@@ -56,9 +57,16 @@ class ThreadWriter implements SpoolWriter {
   private constructor(
     private readonly worker: Worker,
     initialDepth: number,
+    onEvent: (event: DrainEvent) => void,
   ) {
     this.depth = initialDepth;
-    worker.on('message', (response: SpoolResponse) => {
+    worker.on('message', (message: SpoolResponse | DrainEvent) => {
+      if ('event' in message) {
+        if (message.event === 'depth') this.depth = message.depth;
+        onEvent(message);
+        return;
+      }
+      const response = message;
       this.depth = response.depth;
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
@@ -70,16 +78,17 @@ class ThreadWriter implements SpoolWriter {
     worker.on('exit', (code) => this.fail(new SpoolWriteError(`spool writer thread exited (code ${code})`)));
   }
 
-  /** Resolves once the thread has opened the spool file. */
-  static start(path: string): Promise<ThreadWriter> {
-    const worker = spoolThread(path);
+  /** Resolves once the thread has opened the spool file (and built the store it drains into). */
+  static start(data: SpoolThreadData, onEvent: (event: DrainEvent) => void): Promise<ThreadWriter> {
+    const { path } = data;
+    const worker = spoolThread(data);
     return new Promise((resolve, reject) => {
       const onError = (error: Error) =>
         reject(new SpoolWriteError(`spool writer thread did not start: ${error.message}`, { cause: error }));
       worker.once('error', onError);
       worker.once('message', (response: SpoolResponse) => {
         worker.off('error', onError);
-        if (response.ok) resolve(new ThreadWriter(worker, response.depth));
+        if (response.ok) resolve(new ThreadWriter(worker, response.depth, onEvent));
         else reject(new SpoolWriteError(`spool writer thread could not open ${path}: ${response.message}`));
       });
     });
@@ -93,6 +102,10 @@ class ThreadWriter implements SpoolWriter {
   }
   pruneSeen(beforeMs: number): Promise<number> {
     return this.call({ type: 'prune', beforeMs }) as Promise<number>;
+  }
+  /** Stops the thread's drain loop, first draining until the spool is empty or the deadline passes. */
+  stopDrain(deadlineMs: number): Promise<{ left: number }> {
+    return this.call({ type: 'drainStop', deadlineMs }) as Promise<{ left: number }>;
   }
   get alive(): boolean {
     return this.failure === null;
@@ -122,16 +135,32 @@ class ThreadWriter implements SpoolWriter {
 }
 
 /** The writer thread; under tsx (development and tests) it needs the TypeScript loader as well. */
-function spoolThread(path: string): Worker {
+function spoolThread(workerData: SpoolThreadData): Worker {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './spool-thread.ts' : './spool-thread.js', import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: { path } });
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: { path } });
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/** The drain loop on the writer thread, as the relay drives it: it runs from the start and kicks itself after each commit. */
+class ThreadDrain implements SpoolDrain {
+  failuresInARow = 0;
+  constructor(private readonly writer: ThreadWriter) {}
+  start(): void {}
+  kick(): void {}
+  async stop(drainDeadlineMs = 0): Promise<{ left: number }> {
+    if (!this.writer.alive) return { left: this.writer.depth };
+    return this.writer.stopDrain(drainDeadlineMs);
+  }
 }
 
 export interface DurableSpoolOptions {
   /** Commit on a worker thread (default). `:memory:` always commits on the calling thread. */
   thread?: boolean;
+  /** With `thread`: the thread also drains the spool into the history store this configures. */
+  drain?: ThreadDrainConfig;
+  /** What the draining thread reports: store writes and failures, log lines, readings stored. */
+  onDrainEvent?: (event: DrainEvent) => void;
 }
 
 export class DurableSpool {
@@ -140,14 +169,27 @@ export class DurableSpool {
   private constructor(
     private readonly reader: Spool,
     private readonly writer: SpoolWriter,
+    /** The drain loop running on the writer thread, when `drain` was configured; null otherwise. */
+    readonly threadDrain: SpoolDrain | null = null,
   ) {}
 
   static async open(path: string, options: DurableSpoolOptions = {}): Promise<DurableSpool> {
     // The reader opens first and creates the schema, so the writer thread never races it.
     const reader = new Spool(path);
-    if (options.thread === false || path === ':memory:') return new DurableSpool(reader, new InlineWriter(reader));
+    if (options.thread === false || path === ':memory:') {
+      if (options.drain) throw new Error('a draining spool thread needs thread: true and a spool file');
+      return new DurableSpool(reader, new InlineWriter(reader));
+    }
+    let drain: ThreadDrain | null = null;
+    const onEvent = (event: DrainEvent) => {
+      if (drain && event.event === 'failure') drain.failuresInARow = event.failuresInARow;
+      if (drain && event.event === 'recovered') drain.failuresInARow = 0;
+      options.onDrainEvent?.(event);
+    };
     try {
-      return new DurableSpool(reader, await ThreadWriter.start(path));
+      const writer = await ThreadWriter.start({ path, ...(options.drain ? { drain: options.drain } : {}) }, onEvent);
+      drain = options.drain ? new ThreadDrain(writer) : null;
+      return new DurableSpool(reader, writer, drain);
     } catch (error) {
       reader.close();
       throw error;

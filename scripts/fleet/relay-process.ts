@@ -6,8 +6,7 @@
  */
 import { pino } from 'pino';
 import { type Relay, startRelay } from '../../cloud-relay/relay.ts';
-import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
-import { MeasuredStore } from './measured-store.ts';
+import { LatencyHistogram } from './histogram.ts';
 import type { SparseHistogram } from './wire.ts';
 
 export interface RelayProcessPlan {
@@ -27,31 +26,37 @@ export type RelayProcessReport =
   | { type: 'error'; message: string };
 
 let relay: Relay | null = null;
-let store: MeasuredStore | null = null;
+/** Readings the history store accepted, and how long after their publish (the simulator stamps t at publish). */
+let stored = 0;
+const latency = new LatencyHistogram();
 let reporter: NodeJS.Timeout | null = null;
 
 const send = (report: RelayProcessReport) => process.send?.(report);
 
 function stats(): void {
-  if (!relay || !store) return;
+  if (!relay) return;
   send({
     type: 'stats',
-    stored: store.stored,
+    stored,
     spoolDepth: relay.parts.spool.depth(),
     storeFailuresInARow: relay.parts.drainer.failuresInARow,
-    latency: store.latency.toSparse(),
+    latency: latency.toSparse(),
   });
-  store.latency.reset();
+  latency.reset();
 }
 
 async function start(plan: RelayProcessPlan): Promise<void> {
-  store = new MeasuredStore(new InfluxHistoryStore({ url: plan.influxUrl, database: plan.database }));
   relay = await startRelay({
     dataDir: plan.dataDir,
     host: '127.0.0.1',
     mqttPort: 0,
     httpPort: 0,
-    store,
+    // Configured, not an instance: the relay drains on its spool thread, as it does in production.
+    store: { influxdb: { url: plan.influxUrl, database: plan.database } },
+    onStored: (times, storedAt) => {
+      for (const t of times) latency.record(storedAt - t);
+      stored += times.length;
+    },
     log: pino({ level: plan.logLevel }),
     dashboardDir: false,
     // Every simulated gateway connects from 127.0.0.1; the per-address limit is meant for real networks.
@@ -69,7 +74,7 @@ async function stop(drainDeadlineMs: number): Promise<void> {
   stats();
   const spoolLeft = relay?.parts.spool.depth() ?? 0;
   await relay?.close();
-  send({ type: 'closed', spoolLeft, stored: store?.stored ?? 0 });
+  send({ type: 'closed', spoolLeft, stored });
   process.exit(0);
 }
 

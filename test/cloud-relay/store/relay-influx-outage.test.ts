@@ -73,6 +73,14 @@ it('keeps acknowledging while InfluxDB is down and drains the spool into it afte
   assert.equal(ts.length, 15);
   assert.equal(new Set(ts).size, 15);
   assert.equal(counters.failed, 0);
+  // The spool's writer thread did the draining; what it stored reached the relay's metrics.
+  assert.ok(relay.parts.spool.threadDrain, 'drained on the spool thread');
+  const delays = (await relay.parts.metrics.storeDelaySeconds.get()).values.find(
+    (v) => v.metricName === 'vigil_relay_store_delay_seconds_count',
+  );
+  assert.equal(delays?.value, 15, 'every stored reading has its measured → stored delay recorded');
+  const failures = (await relay.parts.metrics.storeWriteFailures.get()).values[0]?.value ?? 0;
+  assert.ok(failures > 0, 'the failed writes during the outage were counted');
   await gateway.disconnect();
   await reader.close();
 });
