@@ -71,6 +71,8 @@ export function measuredAt(message: UplinkMessage, receivedAt: number): number {
 export class Ingest {
   private readonly latestReadingT = new Map<string, number>();
   private readonly reports = new Map<string, GatewayReport>();
+  /** Readings accepted in the group being settled, counted once per group. */
+  private readingsAccepted = 0;
 
   constructor(private readonly opts: IngestOptions) {}
 
@@ -92,7 +94,9 @@ export class Ingest {
     const receivedAt = this.opts.clock.now();
     const staged = items.map((item) => this.stage(item, receivedAt));
     const results = await this.opts.spool.commit(staged.map((s) => s.op));
-    return staged.map((s, i) => s.settle(results[i] ?? null));
+    const outcomes = staged.map((s, i) => s.settle(results[i] ?? null));
+    this.count(items, outcomes);
+    return outcomes;
   }
 
   /**
@@ -117,7 +121,6 @@ export class Ingest {
         op: { op: 'quarantine', gatewayId, kind, code, reason, payload, receivedAt },
         settle: () => {
           metrics.reject(code);
-          metrics.ingestMessages.inc({ kind, outcome: 'rejected' });
           // The reason of a JSON or schema error can quote the payload (V8 puts a snippet of the text in its message),
           // so it stays in the quarantine table, which is data, and out of the log.
           log.warn({ gatewayId, kind, code }, 'uplink payload rejected and quarantined');
@@ -145,7 +148,6 @@ export class Ingest {
       op: { op: 'admit', entry },
       settle: (admitted) => {
         if (!admitted || admitted.duplicate) {
-          metrics.ingestMessages.inc({ kind, outcome: 'duplicate' });
           log.debug({ gatewayId, kind, msgId: message.msgId }, 'duplicate uplink message ignored');
           return { status: 'duplicate' };
         }
@@ -155,10 +157,24 @@ export class Ingest {
     };
   }
 
+  /** Message and reading counters, once per group rather than once per message (thousands a second). */
+  private count(items: readonly UplinkItem[], outcomes: readonly IngestOutcome[]): void {
+    const tally = new Map<string, { kind: UplinkKind; outcome: IngestOutcome['status']; n: number }>();
+    outcomes.forEach((outcome, i) => {
+      const kind = (items[i] as UplinkItem).kind;
+      const key = `${kind} ${outcome.status}`;
+      const entry = tally.get(key);
+      if (entry) entry.n++;
+      else tally.set(key, { kind, outcome: outcome.status, n: 1 });
+    });
+    for (const { kind, outcome, n } of tally.values()) this.opts.metrics.ingestMessages.inc({ kind, outcome }, n);
+    if (this.readingsAccepted > 0) this.opts.metrics.ingestReadings.inc(this.readingsAccepted);
+    this.readingsAccepted = 0;
+  }
+
   /** After the commit: counts, gap reports, live push. */
   private received(gatewayId: string, kind: UplinkKind, message: UplinkMessage, patient: PatientRef, seq: SeqObservation): void {
     const { metrics, log } = this.opts;
-    metrics.ingestMessages.inc({ kind, outcome: 'accepted' });
     const { newGap, reset, state } = seq;
     if (newGap) {
       const missing = newGap[1] - newGap[0] + 1;
@@ -172,7 +188,7 @@ export class Ingest {
     }
     switch (message.type) {
       case 'vitals': {
-        metrics.ingestReadings.inc(message.readings.length);
+        this.readingsAccepted += message.readings.length;
         // Dashboards show the newest reading; a backlog replayed by the outbox must not move them back in time.
         const newest = message.readings.reduce((a, b) => (b.t > a.t ? b : a));
         const shown = this.latestReadingT.get(patient.patientId) ?? -1;
