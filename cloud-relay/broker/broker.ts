@@ -102,6 +102,8 @@ export class RelayBroker {
   private readonly sessions = new WeakMap<Client, Session>();
   private readonly rateLimiter: ConnectionRateLimiter;
   private readonly spoolWrites: GroupCommit<UplinkItem, IngestOutcome>;
+  /** Uplink packets committed to the spool, waiting for aedes to publish them (see `skipUplinkFanOut`). */
+  private readonly spooled = new WeakSet<PublishPacket>();
   private readonly servers: net.Server[] = [];
   private readonly openConnections = new Set<Duplex>();
   private closing = false;
@@ -115,6 +117,7 @@ export class RelayBroker {
     this.limits = limits;
     this.rateLimiter = new ConnectionRateLimiter(limits.connectionsPerWindow, limits.connectionWindowMs, opts.clock);
     this.spoolWrites = new GroupCommit((items) => opts.ingest.acceptBatch(items));
+    this.skipUplinkFanOut();
     this.wireEvents();
     opts.registry.on('revoked', (gatewayId) => this.disconnect(gatewayId, 'gateway revoked'));
   }
@@ -313,8 +316,32 @@ export class RelayBroker {
         done(error);
         return;
       }
+      this.spooled.add(packet);
       done(null);
     });
+  }
+
+  /**
+   * After the PUBACK, aedes publishes each accepted packet into its own
+   * pub/sub: retained store, offline queues, topic matching, 'publish' event.
+   * Uplink topics have no MQTT subscribers by design (a gateway may subscribe
+   * to its own config topic only, and nothing in the relay subscribes: ingest
+   * has the message already), so for packets the spool has committed that
+   * pipeline is skipped; at thousands of messages a second it was a good part
+   * of the broker's work. Everything else (config downlinks) goes through it.
+   */
+  private skipUplinkFanOut(): void {
+    const aedes = this.aedes as unknown as {
+      publish: (packet: PublishPacket, client: Client | null, done?: (error?: Error) => void) => void;
+    };
+    const publish = aedes.publish.bind(aedes);
+    aedes.publish = (packet, client, done) => {
+      if (typeof client !== 'function' && this.spooled.delete(packet)) {
+        done?.();
+        return;
+      }
+      publish(packet, client, done);
+    };
   }
 
   private authorizeSubscribe(
