@@ -22,6 +22,10 @@
  *   /write, VictoriaMetrics over /api/v2/write): readings/s in batches as the
  *   spool drainer sends them, one batch in flight at a time.
  *
+ * npm run bench:relay -- --spool-growth --gateways 10000 --seconds 200
+ *   the relay's spool alone: what a message costs to commit (and drain) as the
+ *   dedupe index grows, 10,000 messages a round (--seconds = rounds here).
+ *
  * npm run bench:relay -- --commit-cost [--data-dir DIR]
  *   what a durable commit costs on this disk: messages/s into an SQLite table
  *   (WAL, synchronous=FULL) with one transaction per message, as the relay's
@@ -34,9 +38,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { Spool } from '../../cloud-relay/ingest/spool.ts';
 import type { HistoryStore, StoredReading } from '../../cloud-relay/store/history-store.ts';
 import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
 import { SqliteHistoryStore } from '../../cloud-relay/store/sqlite-store.ts';
+import { newId } from '../../protocol/ids.ts';
 import { type Fleet, startFleet } from '../../scripts/fleet/fleet.ts';
 import { LatencyHistogram } from '../../scripts/fleet/histogram.ts';
 import type { RelayProcessCommand, RelayProcessReport } from '../../scripts/fleet/relay-process.ts';
@@ -57,6 +63,7 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string' },
     'store-only': { type: 'boolean', default: false },
     'commit-cost': { type: 'boolean', default: false },
+    'spool-growth': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -421,6 +428,60 @@ function commitCost(): void {
   }
 }
 
+/**
+ * The relay's Spool alone, as a long run at scale drives it: messages from
+ * `gateways` interleaved gateways committed 1,000 per transaction, drained
+ * 10,000 at a time, and the cost per message as the dedupe index grows.
+ */
+function spoolGrowth(): void {
+  const parentDir = args['data-dir'] ?? tmpdir();
+  const dir = mkdtempSync(join(parentDir, 'vigil-bench-spool-growth-'));
+  const gateways = GATEWAYS;
+  const rounds = Math.round(SECONDS);
+  const spool = new Spool(join(dir, 'spool.db'));
+  const payload = 'x'.repeat(380);
+  const seqs = new Array<number>(gateways).fill(0);
+  let next = 0;
+  console.log(`spool alone (${parentDir}): ${gateways} gateways interleaved, 1,000 messages per commit, ${rounds} rounds of 10,000`);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      for (let commit = 0; commit < 10; commit++) {
+        spool.commitGroup(() => {
+          for (let i = 0; i < 1000; i++) {
+            const gw = next++ % gateways;
+            const entry = {
+              gatewayId: `gw-${gw}`,
+              patientId: 'p',
+              kind: 'vitals' as const,
+              msgId: newId(),
+              seq: seqs[gw]!,
+              payload,
+              receivedAt: Date.now(),
+              keep: true,
+            };
+            seqs[gw] = (seqs[gw] as number) + 1;
+            spool.admit(entry);
+          }
+        });
+      }
+      spool.remove(spool.peek(10_000).map((r) => r.id));
+      const cpu = process.cpuUsage(cpu0);
+      if (round % 20 === 0 || round === rounds - 1) {
+        const perMessage = (us: number) => (us / 10_000).toFixed(1);
+        console.log(
+          `  after ${((round + 1) * 10_000).toLocaleString('en')} messages: ${((performance.now() - t0) / 10).toFixed(1)} µs per message (user ${perMessage(cpu.user)}, system ${perMessage(cpu.system)})`,
+        );
+      }
+    }
+  } finally {
+    spool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (args['store-only']) await storeOnly();
 else if (args['commit-cost']) commitCost();
+else if (args['spool-growth']) spoolGrowth();
 else await main();
