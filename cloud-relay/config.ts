@@ -2,9 +2,9 @@
  * The relay's one typed configuration, from an optional JSON file and VIGIL_*
  * environment variables (environment wins). Validation names the bad key.
  */
-import { readFileSync } from 'node:fs';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
+import { ConfigError, type EnvKey, loadConfig } from '../protocol/config-file.ts';
 import type { RelayConfig } from './relay.ts';
 import { HistoryStoreConfigSchema } from './store/config.ts';
 
@@ -72,11 +72,9 @@ export type RelayFileConfig = Static<typeof RelayConfigSchema>;
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, strictTypes: false });
 const check = ajv.compile(RelayConfigSchema);
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
-type Parse = (value: string, name: string) => unknown;
+type Parse = NonNullable<EnvKey['parse']>;
 const str: Parse = (v) => v;
 const bool: Parse = (v, name) => {
   if (v === 'true' || v === '1') return true;
@@ -89,7 +87,7 @@ const int: Parse = (v, name) => {
 };
 
 /** Environment variable → config path and parser. */
-export const ENV_KEYS: Record<string, { path: string[]; parse: Parse }> = {
+export const ENV_KEYS: Record<string, EnvKey> = {
   VIGIL_RELAY_HOST: { path: ['host'], parse: str },
   VIGIL_MQTT_PORT: { path: ['mqttPort'], parse: int },
   VIGIL_MQTT_TLS_PORT: { path: ['mqttTlsPort'], parse: int },
@@ -114,50 +112,13 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: Parse }> = {
   VIGIL_SQLITE_PATH: { path: ['store', 'sqlite', 'path'], parse: str },
 };
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1] as string] = value;
-}
-
 /** Builds and validates the config; throws ConfigError naming the offending key. */
 export function loadRelayConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): RelayFileConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.VIGIL_RELAY_CONFIG;
-  let raw: Record<string, unknown> = {};
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
-    }
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new ConfigError(`config file ${file} is not JSON: ${(error as Error).message}`);
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${file} must hold a JSON object`);
-  }
-  for (const [name, { path, parse }] of Object.entries(ENV_KEYS)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') setPath(raw, path, parse(value, name));
-  }
-  if (!check(raw)) {
-    const error = check.errors?.[0];
-    const where = error?.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '(root)';
-    const detail =
-      error?.keyword === 'additionalProperties'
-        ? `unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`
-        : (error?.message ?? 'invalid');
-    throw new ConfigError(`relay config: ${where}: ${detail}`);
-  }
-  const config = raw as RelayFileConfig;
+  const config = loadConfig<RelayFileConfig>({ what: 'relay config', ...(file ? { file } : {}), env, envKeys: ENV_KEYS, check });
   if (config.mqttTlsPort !== undefined && !config.tls)
-    throw new ConfigError('relay config: mqttTlsPort: needs tls.certFile and tls.keyFile');
+    throw new ConfigError('invalid relay config at mqttTlsPort: needs tls.certFile and tls.keyFile');
   return config;
 }
 
