@@ -1,6 +1,5 @@
 /** Token expiry, revocation, and the relay's defences against bad connections. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { topicFor } from '../../../protocol/topics.ts';
+import { selfSignedCert } from '../../helpers/tls.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { patient } from '../support/gateway-identity.ts';
 import { reading, vitals } from '../support/messages.ts';
@@ -183,34 +183,12 @@ describe('TLS and WebSocket transports', () => {
 
   before(async () => {
     certDir = mkdtempSync(join(tmpdir(), 'vigil-cert-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(certDir, 'key.pem'),
-        '-out',
-        join(certDir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(join(certDir, 'cert.pem'));
+    selfSignedCert(certDir, 'relay');
+    cert = readFileSync(join(certDir, 'relay.pem'));
     h = await startHarness({
       mqttTlsPort: 0,
       mqttWsPort: 0,
-      tls: { certFile: join(certDir, 'cert.pem'), keyFile: join(certDir, 'key.pem') },
+      tls: { certFile: join(certDir, 'relay.pem'), keyFile: join(certDir, 'relay.key') },
     });
   });
   after(async () => {
@@ -242,7 +220,7 @@ describe('TLS and WebSocket transports', () => {
   }
 
   test('with tls.http the API, the dashboard and /live are served over HTTPS only', async () => {
-    const secure = await startHarness({ tls: { certFile: join(certDir, 'cert.pem'), keyFile: join(certDir, 'key.pem'), http: true } });
+    const secure = await startHarness({ tls: { certFile: join(certDir, 'relay.pem'), keyFile: join(certDir, 'relay.key'), http: true } });
     try {
       assert.match(secure.relay.httpUrl, /^https:\/\//);
       const status = await new Promise<number>((resolve, reject) =>

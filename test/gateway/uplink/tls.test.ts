@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,37 +9,9 @@ import { systemClock } from '../../../gateway/clock/index.ts';
 import { Outbox } from '../../../gateway/outbox/index.ts';
 import { loadOrCreateDeviceKey, startUplink } from '../../../gateway/uplink/index.ts';
 import { MemoryHistoryStore } from '../../cloud-relay/support/memory-store.ts';
+import { selfSignedCert } from '../../helpers/tls.ts';
 import { reading, silentLog } from '../outbox/samples.ts';
 import { until } from './test-broker.ts';
-
-function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 describe('uplink over mqtts with a pinned CA', () => {
   let dir: string;
@@ -52,9 +23,9 @@ describe('uplink over mqtts with a pinned CA', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-uplink-tls-'));
-    const server = selfSigned(dir, 'relay');
+    const server = selfSignedCert(dir, 'relay');
     relayCert = readFileSync(server.cert, 'utf8');
-    otherCert = readFileSync(selfSigned(dir, 'other').cert, 'utf8');
+    otherCert = readFileSync(selfSignedCert(dir, 'other').cert, 'utf8');
     relay = await startRelay({
       dataDir: join(dir, 'relay'),
       host: '127.0.0.1',
