@@ -8,12 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { systemClock } from '../../../gateway/clock/index.ts';
-import { Outbox } from '../../../gateway/outbox/index.ts';
-import { enrollGateway, startUplink } from '../../../gateway/uplink/index.ts';
-import { alarmEvent, reading, silentLog } from '../../gateway/outbox/samples.ts';
+import { startUplink } from '../../../gateway/uplink/index.ts';
+import { alarmEvent, reading } from '../../gateway/outbox/samples.ts';
 import { until } from '../../gateway/uplink/test-broker.ts';
-import { startTestRelay } from './support.ts';
+import { enrolledGateway, startTestRelay } from './support.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -26,15 +24,7 @@ describe('relay outage', () => {
     dirs.push(dir);
     const relay = await startTestRelay(join(dir, 'relay'));
     const gatewayId = 'gw-outage-01';
-    const keyDir = join(dir, 'gw');
-    const { audience } = await enrollGateway({
-      relayHttpUrl: relay.httpUrl,
-      enrollmentToken: await relay.createEnrollmentToken(gatewayId, 'p-outage-01'),
-      gatewayId,
-      keyDir,
-    });
-    const clock = systemClock({ assumeSynced: true });
-    const outbox = Outbox.open({ path: join(keyDir, 'outbox.db'), gatewayId, clock, log: silentLog });
+    const { keyDir, audience, clock, outbox } = await enrolledGateway(relay, dir, gatewayId, 'p-outage-01');
     let connected = false;
     const uplink = startUplink({
       gatewayId,

@@ -3,11 +3,16 @@
  * restartable on the same ports and data folder, plus the admin-API step that
  * lets a gateway enroll over HTTP as it does in the field.
  */
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { type Relay, startRelay } from '../../../cloud-relay/relay.ts';
+import { systemClock } from '../../../gateway/clock/index.ts';
+import { Outbox } from '../../../gateway/outbox/index.ts';
+import { enrollGateway } from '../../../gateway/uplink/index.ts';
 import { ENROLLMENT_PATHS } from '../../../protocol/enrollment.ts';
 import type { UplinkKind } from '../../../protocol/topics.ts';
 import { MemoryHistoryStore } from '../../cloud-relay/support/memory-store.ts';
+import { silentLog } from '../../gateway/outbox/samples.ts';
 
 export interface TestRelay {
   relay: Relay;
@@ -90,4 +95,22 @@ export async function startTestRelay(dataDir: string): Promise<TestRelay> {
       return ((await response.json()) as { enrollmentToken: string }).enrollmentToken;
     },
   };
+}
+
+/**
+ * A gateway enrolled with the relay over HTTP as in the field, its keys in
+ * `<dir>/gw` and its outbox open on an NTP-synced clock: where each test's
+ * gateway starts before its uplink does.
+ */
+export async function enrolledGateway(relay: TestRelay, dir: string, gatewayId: string, patientId: string) {
+  const keyDir = join(dir, 'gw');
+  const { audience } = await enrollGateway({
+    relayHttpUrl: relay.httpUrl,
+    enrollmentToken: await relay.createEnrollmentToken(gatewayId, patientId),
+    gatewayId,
+    keyDir,
+  });
+  const clock = systemClock({ assumeSynced: true });
+  const outbox = Outbox.open({ path: join(keyDir, 'outbox.db'), gatewayId, clock, log: silentLog });
+  return { keyDir, audience, clock, outbox };
 }
