@@ -4,6 +4,12 @@
  * and stays until the history store has accepted it. The same transaction
  * records the (gateway, msgId) pair for dedupe and the sequence state for gap
  * detection, so a crash can never leave one without the other.
+ *
+ * Dedupe pairs are first appended to `seen_log` (rows in arrival order, so a
+ * commit writes a few adjacent pages) and indexed in memory; every
+ * `seenMergeRows` pairs they move, sorted, into the `seen` index. Keyed by
+ * random msgIds from thousands of interleaved gateways, that index otherwise
+ * takes a page write per message once it outgrows the cache.
  */
 import Database from 'better-sqlite3';
 import type { UplinkKind } from '../../protocol/topics.ts';
@@ -60,6 +66,19 @@ export class SpoolWriteError extends Error {
 /** Payloads refused by validation are kept (bounded) for investigation, never silently dropped. */
 export const MAX_QUARANTINE_ROWS = 10_000;
 
+export interface SpoolOptions {
+  /** Dedupe pairs logged before they are merged into the `seen` index (default 100,000). */
+  seenMergeRows?: number;
+  /** Pairs moved per step of a merge (default 5,000). */
+  seenMergeChunk?: number;
+}
+
+const DEFAULT_SEEN_MERGE_ROWS = 100_000;
+/** One merge step follows each commit; a small one, so a merge never holds the writer for long. */
+const DEFAULT_SEEN_MERGE_CHUNK = 5_000;
+
+const dedupeKey = (gatewayId: string, msgId: string) => `${gatewayId}\u0000${msgId}`;
+
 export class Spool {
   private readonly db: Database.Database;
   private readonly statements;
@@ -73,8 +92,18 @@ export class Spool {
    */
   private readonly seqCommitted = new Map<string, SeqState>();
   private readonly seqPending = new Map<string, SeqState>();
+  /** Dedupe pairs in `seen_log`, loaded on the first write (a reading connection never needs them). */
+  private recent: Set<string> | null = null;
+  /** Pairs logged by the open transaction: remembered only if it commits. */
+  private readonly recentPending = new Set<string>();
+  private readonly seenMergeRows: number;
+  private readonly seenMergeChunk: number;
+  /** A merge in progress: `seen_log` rows up to `upTo`, sorted by key, `next` the first not yet in `seen`. */
+  private merge: { rows: Array<[string, string, number]>; upTo: number; next: number } | null = null;
 
-  constructor(path: string) {
+  constructor(path: string, options: SpoolOptions = {}) {
+    this.seenMergeRows = options.seenMergeRows ?? DEFAULT_SEEN_MERGE_ROWS;
+    this.seenMergeChunk = options.seenMergeChunk ?? DEFAULT_SEEN_MERGE_CHUNK;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // FULL: the commit is on disk before the PUBACK that follows it goes out.
@@ -100,6 +129,12 @@ export class Spool {
         PRIMARY KEY (gateway_id, msg_id)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS seen_by_age ON seen (received_at);
+      CREATE TABLE IF NOT EXISTS seen_log (
+        id INTEGER PRIMARY KEY,
+        gateway_id TEXT NOT NULL,
+        msg_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS seq_state (
         gateway_id TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -119,6 +154,15 @@ export class Spool {
     `);
     this.statements = {
       seen: this.db.prepare('INSERT OR IGNORE INTO seen (gateway_id, msg_id, received_at) VALUES (?, ?, ?)'),
+      isSeen: this.db.prepare('SELECT 1 FROM seen WHERE gateway_id = ? AND msg_id = ?').pluck(),
+      logSeen: this.db.prepare('INSERT INTO seen_log (gateway_id, msg_id, received_at) VALUES (?, ?, ?)'),
+      seenLog: this.db.prepare('SELECT gateway_id, msg_id FROM seen_log').raw(),
+      seenLogSorted: this.db
+        .prepare('SELECT gateway_id, msg_id, received_at FROM seen_log WHERE id <= ? ORDER BY gateway_id, msg_id')
+        .raw(),
+      seenLogEnd: this.db.prepare('SELECT max(id) FROM seen_log').pluck(),
+      dropSeenLog: this.db.prepare('DELETE FROM seen_log WHERE id <= ?'),
+      pruneSeenLog: this.db.prepare('DELETE FROM seen_log WHERE received_at < ? RETURNING gateway_id, msg_id').raw(),
       spool: this.db.prepare('INSERT INTO spool (gateway_id, patient_id, kind, msg_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
       getSeq: this.db.prepare('SELECT highest, gaps FROM seq_state WHERE gateway_id = ? AND kind = ?'),
       putSeq: this.db.prepare(
@@ -141,7 +185,15 @@ export class Spool {
       ),
     };
     this.admitTx = this.db.transaction((entry: SpoolEntry): AdmitResult => {
-      if (this.statements.seen.run(entry.gatewayId, entry.msgId, entry.receivedAt).changes === 0) return { duplicate: true };
+      const pair = dedupeKey(entry.gatewayId, entry.msgId);
+      if (
+        this.recentPairs().has(pair) ||
+        this.recentPending.has(pair) ||
+        this.statements.isSeen.get(entry.gatewayId, entry.msgId) !== undefined
+      )
+        return { duplicate: true };
+      this.statements.logSeen.run(entry.gatewayId, entry.msgId, entry.receivedAt);
+      this.recentPending.add(pair);
       if (entry.keep) {
         this.statements.spool.run(entry.gatewayId, entry.patientId, entry.kind, entry.msgId, entry.payload, entry.receivedAt);
       }
@@ -176,9 +228,11 @@ export class Spool {
       this.seqCommit();
     } catch (error) {
       this.seqPending.clear();
+      this.recentPending.clear();
       throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
     }
     if (!result.duplicate && entry.keep) this.rows++;
+    this.mergeSeenStep();
     return result;
   }
 
@@ -194,9 +248,12 @@ export class Spool {
       const result = this.db.transaction(work).immediate();
       this.seqCommit();
       this.rows += this.group.rows;
+      this.group = null;
+      this.mergeSeenStep();
       return result;
     } catch (error) {
       this.seqPending.clear();
+      this.recentPending.clear();
       if (error instanceof SpoolWriteError) throw error;
       throw new SpoolWriteError(`spool write failed: ${(error as Error).message}`, { cause: error });
     } finally {
@@ -214,6 +271,51 @@ export class Spool {
   private seqCommit(): void {
     for (const [key, state] of this.seqPending) this.seqCommitted.set(key, state);
     this.seqPending.clear();
+    const recent = this.recentPairs();
+    for (const key of this.recentPending) recent.add(key);
+    this.recentPending.clear();
+  }
+
+  private recentPairs(): Set<string> {
+    if (!this.recent) {
+      this.recent = new Set();
+      for (const [gatewayId, msgId] of this.statements.seenLog.iterate() as Iterable<[string, string]>)
+        this.recent.add(dedupeKey(gatewayId, msgId));
+    }
+    return this.recent;
+  }
+
+  /**
+   * One step of moving logged dedupe pairs into `seen`: sorted, so that a
+   * merge dirties each index page once rather than once per pair. Pairs stay
+   * in `seen_log` (and in memory) until all of them are in `seen`, so a crash
+   * at any point leaves every pair findable.
+   */
+  private mergeSeenStep(): void {
+    const recent = this.recentPairs();
+    if (!this.merge) {
+      if (recent.size < this.seenMergeRows) return;
+      const upTo = this.statements.seenLogEnd.get() as number;
+      this.merge = { rows: this.statements.seenLogSorted.all(upTo) as Array<[string, string, number]>, upTo, next: 0 };
+    }
+    const merge = this.merge;
+    try {
+      const end = Math.min(merge.rows.length, merge.next + this.seenMergeChunk);
+      this.db.transaction(() => {
+        for (let i = merge.next; i < end; i++) {
+          const [gatewayId, msgId, receivedAt] = merge.rows[i]!;
+          this.statements.seen.run(gatewayId, msgId, receivedAt);
+        }
+        if (end === merge.rows.length) this.statements.dropSeenLog.run(merge.upTo);
+      })();
+      merge.next = end;
+      if (end < merge.rows.length) return;
+      for (const [gatewayId, msgId] of merge.rows) recent.delete(dedupeKey(gatewayId, msgId));
+      this.merge = null;
+    } catch {
+      // The pairs are still in seen_log and in memory: nothing is forgotten. The next commit starts the merge again.
+      this.merge = null;
+    }
   }
 
   /** Applies `ops` in one transaction (one fsync); all or nothing, SpoolWriteError when the commit fails. */
@@ -287,7 +389,12 @@ export class Spool {
 
   /** Forgets msgIds older than `beforeMs`: the dedupe window. */
   pruneSeen(beforeMs: number): number {
-    return this.statements.pruneSeen.run(beforeMs).changes;
+    const recent = this.recentPairs();
+    return this.db.transaction(() => {
+      const logged = this.statements.pruneSeenLog.all(beforeMs) as Array<[string, string]>;
+      for (const [gatewayId, msgId] of logged) recent.delete(dedupeKey(gatewayId, msgId));
+      return logged.length + this.statements.pruneSeen.run(beforeMs).changes;
+    })();
   }
 
   get open(): boolean {

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { Spool, type SpoolEntry, SpoolWriteError } from '../../../cloud-relay/ingest/spool.ts';
+import { newId } from '../../../protocol/ids.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-spool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,13 +80,64 @@ test('peek can be limited to one kind', () => {
   spool.close();
 });
 
-test('old message ids leave the dedupe window', () => {
-  const spool = new Spool(':memory:');
-  spool.admit(entry('m-00000001', 1, { receivedAt: 1000 }));
-  spool.admit(entry('m-00000002', 2, { receivedAt: 5000 }));
-  assert.equal(spool.pruneSeen(2000), 1);
-  assert.equal(spool.admit(entry('m-00000001', 3, { receivedAt: 6000 })).duplicate, false);
-  assert.equal(spool.admit(entry('m-00000002', 4, { receivedAt: 6000 })).duplicate, true);
+for (const [where, seenMergeRows] of [
+  ['still in the log', 1000],
+  ['merged into the index', 1],
+] as const) {
+  test(`old message ids leave the dedupe window (${where})`, () => {
+    const spool = new Spool(':memory:', { seenMergeRows });
+    spool.admit(entry('m-00000001', 1, { receivedAt: 1000 }));
+    spool.admit(entry('m-00000002', 2, { receivedAt: 5000 }));
+    assert.equal(spool.pruneSeen(2000), 1);
+    assert.equal(spool.admit(entry('m-00000001', 3, { receivedAt: 6000 })).duplicate, false);
+    assert.equal(spool.admit(entry('m-00000002', 4, { receivedAt: 6000 })).duplicate, true);
+    spool.close();
+  });
+}
+
+test('dedupe pairs moved from the log into the index stay found, through a restart in the middle of a move', () => {
+  const path = join(dir, 'merge.db');
+  const options = { seenMergeRows: 10, seenMergeChunk: 3 };
+  const indexed = () => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return {
+        seen: db.prepare('SELECT count(*) FROM seen').pluck().get() as number,
+        log: db.prepare('SELECT count(*) FROM seen_log').pluck().get() as number,
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const admitted: SpoolEntry[] = [];
+  let spool = new Spool(path, options);
+  const admitSome = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const e = entry(newId(), admitted.length + 1, { gatewayId: `gw-spool-${(admitted.length % 4) + 1}` });
+      assert.equal(spool.admit(e).duplicate, false);
+      admitted.push(e);
+    }
+  };
+  const everyOneIsADuplicate = (label: string) => {
+    for (const e of admitted) assert.equal(spool.admit(e).duplicate, true, `${label}: ${e.gatewayId} ${e.msgId}`);
+  };
+  admitSome(12);
+  const midway = indexed();
+  assert.ok(midway.seen > 0 && midway.seen < 10, `part of the first merge is in the index (${midway.seen})`);
+  assert.equal(midway.log, 12, 'and every pair is still in the log');
+  spool.close();
+
+  spool = new Spool(path, options);
+  everyOneIsADuplicate('after a restart in the middle of a merge');
+  admitSome(30);
+  everyOneIsADuplicate('after more merges');
+  const end = indexed();
+  assert.ok(end.seen >= 30, `most pairs are in the index (${end.seen})`);
+  assert.equal(end.seen + end.log >= admitted.length, true);
+  spool.close();
+
+  spool = new Spool(path, options);
+  everyOneIsADuplicate('after a clean restart');
   spool.close();
 });
 
