@@ -54,6 +54,7 @@ export const RelayConfigSchema = T.Object(
         {
           batchSize: T.Optional(T.Integer({ minimum: 1, maximum: 10_000 })),
           maxBatchRows: T.Optional(T.Integer({ minimum: 1, maximum: 100_000 })),
+          concurrency: T.Optional(T.Integer({ minimum: 1, maximum: 8 })),
           minBackoffMs: T.Optional(T.Integer({ minimum: 1 })),
           maxBackoffMs: T.Optional(T.Integer({ minimum: 1 })),
           shutdownDeadlineMs: T.Optional(T.Integer({ minimum: 0 })),

@@ -42,6 +42,8 @@ export interface DrainSettings {
   batchSize: number;
   /** Most spool rows per batch while catching up on a deep spool (default 10 × batchSize). */
   maxBatchRows?: number;
+  /** Store writes in flight at once while the store is healthy (default 2). */
+  concurrency?: number;
   minBackoffMs: number;
   maxBackoffMs: number;
   /** How long shutdown keeps draining the spool into the store before it gives up (the rest stays on disk). */
@@ -115,7 +117,13 @@ export interface RelayParts {
   log: Logger;
 }
 
-export const DEFAULT_DRAIN: DrainSettings = { batchSize: 200, minBackoffMs: 250, maxBackoffMs: 30_000, shutdownDeadlineMs: 10_000 };
+export const DEFAULT_DRAIN: DrainSettings = {
+  batchSize: 200,
+  concurrency: 2,
+  minBackoffMs: 250,
+  maxBackoffMs: 30_000,
+  shutdownDeadlineMs: 10_000,
+};
 export const DEFAULT_MAX_SPOOL_ROWS = 1_000_000;
 /**
  * A resend comes from a lost PUBACK and follows within the gateway's reconnect; three days also covers a gateway

@@ -60,6 +60,12 @@ export interface DrainerOptions {
   maxBatchBytes?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Store writes in flight at once while the store is healthy (default 1).
+   * With 2, the next batch is read and sent while the store is still taking
+   * the previous one, so a busy store adds less to publish → stored.
+   */
+  concurrency?: number;
 }
 
 /** Turns spool rows into store points; rows are validated payloads, so parsing cannot fail short of disk corruption. */
@@ -100,6 +106,9 @@ export class SpoolDrainer implements SpoolDrain {
   private wake: (() => void) | null = null;
   private cancelTimer: (() => void) | null = null;
   private consecutiveFailures = 0;
+  private readonly concurrency: number;
+  /** Highest spool id handed to a store write still in flight; 0 when none is. */
+  private cursor = 0;
 
   constructor(private readonly opts: DrainerOptions) {
     this.batchSize = opts.batchSize ?? 200;
@@ -108,6 +117,7 @@ export class SpoolDrainer implements SpoolDrain {
     this.minBackoffMs = opts.minBackoffMs ?? 250;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.backoffMs = this.minBackoffMs;
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   }
 
   /** Failed store batches in a row; 0 when the store is keeping up. */
@@ -131,8 +141,11 @@ export class SpoolDrainer implements SpoolDrain {
    * spool is empty; throws when the store refused the batch.
    */
   async drainOnce(): Promise<number> {
+    return this.write(this.nextBatch(0));
+  }
+
+  private async write(rows: SpoolRow[]): Promise<number> {
     const { spool, store, metrics } = this.opts;
-    const rows = this.nextBatch();
     if (rows.length === 0) return 0;
     const { readings, events } = toStorePoints(rows);
     if (readings.length > 0) {
@@ -151,9 +164,9 @@ export class SpoolDrainer implements SpoolDrain {
   }
 
   /** The oldest rows: one batchSize, or more while the spool is deep, up to maxBatchRows and maxBatchBytes. */
-  private nextBatch(): SpoolRow[] {
+  private nextBatch(after: number): SpoolRow[] {
     const { spool } = this.opts;
-    const rows = spool.peek(this.batchSize);
+    const rows = after > 0 ? spool.peekAfter(after, this.batchSize) : spool.peek(this.batchSize);
     let bytes = rows.reduce((n, r) => n + r.payload.length, 0);
     let full = rows.length === this.batchSize;
     while (full && rows.length < this.maxBatchRows && bytes < this.maxBatchBytes) {
@@ -194,14 +207,43 @@ export class SpoolDrainer implements SpoolDrain {
   }
 
   private async run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let moved = 0;
     while (this.running) {
-      let moved = 0;
-      try {
-        moved = await this.drainOnce();
-        if (this.consecutiveFailures > 0) this.opts.log.info({ failures: this.consecutiveFailures }, 'history store accepts writes again');
-        this.consecutiveFailures = 0;
-        this.backoffMs = this.minBackoffMs;
-      } catch (error) {
+      // Start writes up to the concurrency (one while the store is failing), each on the rows after the last one's.
+      const lanes = this.consecutiveFailures > 0 ? 1 : this.concurrency;
+      while (this.running && failure === null && inFlight.size < lanes) {
+        const rows = this.nextBatch(this.cursor);
+        if (rows.length === 0) break;
+        this.cursor = rows[rows.length - 1]!.id;
+        const lane: Promise<void> = this.write(rows).then(
+          (n) => {
+            moved += n;
+            if (this.consecutiveFailures > 0) {
+              this.opts.log.info({ failures: this.consecutiveFailures }, 'history store accepts writes again');
+              this.consecutiveFailures = 0;
+              this.backoffMs = this.minBackoffMs;
+            }
+          },
+          (error: unknown) => {
+            failure ??= error;
+          },
+        );
+        inFlight.add(lane);
+        lane.finally(() => inFlight.delete(lane));
+      }
+      if (inFlight.size > 0) {
+        await Promise.race(inFlight);
+        // After a failure, let the other writes finish, then read again from the oldest row left.
+        if (failure === null) continue;
+        await Promise.all(inFlight);
+      }
+      this.cursor = 0;
+      if (failure !== null) {
+        const error = failure;
+        failure = null;
+        moved = 0;
         this.consecutiveFailures++;
         this.opts.metrics.storeWriteFailures.inc();
         const context = { err: error, backoffMs: this.backoffMs, spoolDepth: this.opts.spool.depth(), failures: this.consecutiveFailures };
@@ -215,7 +257,10 @@ export class SpoolDrainer implements SpoolDrain {
         continue;
       }
       if (moved === 0 && this.running) await this.idle();
+      moved = 0;
     }
+    // Stopping: the writes in flight finish before anything else may read the spool.
+    await Promise.all(inFlight);
   }
 
   private idle(): Promise<void> {

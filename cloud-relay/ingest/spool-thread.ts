@@ -69,6 +69,7 @@ try {
       log,
       batchSize: drain.batchSize,
       ...(drain.maxBatchRows ? { maxBatchRows: drain.maxBatchRows } : {}),
+      ...(drain.concurrency ? { concurrency: drain.concurrency } : {}),
       minBackoffMs: drain.minBackoffMs,
       maxBackoffMs: drain.maxBackoffMs,
       onStored: (readings) => {

@@ -8,6 +8,7 @@ export interface ThreadDrainConfig {
   store: HistoryStoreConfig;
   batchSize: number;
   maxBatchRows?: number;
+  concurrency?: number;
   minBackoffMs: number;
   maxBackoffMs: number;
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { SpoolDrainer, toStorePoints } from '../../../cloud-relay/ingest/drainer.ts';
 import { DurableSpool } from '../../../cloud-relay/ingest/durable-spool.ts';
 import { RelayMetrics } from '../../../cloud-relay/metrics.ts';
+import { HistoryStoreError, type StoredReading } from '../../../cloud-relay/store/history-store.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { MemoryHistoryStore } from '../support/memory-store.ts';
 import { alarmEvent, alarms, reading, vitals } from '../support/messages.ts';
@@ -11,10 +12,14 @@ import { eventually } from '../support/relay-harness.ts';
 
 const t0 = Date.UTC(2026, 0, 15, 8);
 
-async function setup(batchSize = 2, catchUp: { maxBatchRows?: number; maxBatchBytes?: number } = { maxBatchRows: batchSize }) {
+async function setup<S extends MemoryHistoryStore = MemoryHistoryStore>(
+  batchSize = 2,
+  options: { maxBatchRows?: number; maxBatchBytes?: number; concurrency?: number; store?: S } = { maxBatchRows: batchSize },
+) {
   const clock = new FakeClock();
   const spool = await DurableSpool.open(':memory:');
-  const store = new MemoryHistoryStore();
+  const { store: given, ...catchUp } = options;
+  const store = (given ?? new MemoryHistoryStore()) as S;
   const metrics = new RelayMetrics();
   const drainer = new SpoolDrainer({
     spool,
@@ -102,7 +107,8 @@ test('while the store fails the drainer backs off exponentially, then drains eve
   store.failing = true;
   for (let i = 0; i < 5; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
   drainer.start();
-  await eventually(() => store.writeCalls === 1);
+  // Each wait ends once the failed write's backoff timer is armed.
+  await eventually(() => store.writeCalls === 1 && clock.pendingTimers === 1);
   // Backoff 100, 200, 400, 400 ms: a retry happens only when its delay has passed.
   for (const delay of [100, 200, 400, 400]) {
     const calls = store.writeCalls;
@@ -110,7 +116,7 @@ test('while the store fails the drainer backs off exponentially, then drains eve
     await new Promise((r) => setImmediate(r));
     assert.equal(store.writeCalls, calls, `no retry before ${delay} ms`);
     clock.advance(1);
-    await eventually(() => store.writeCalls === calls + 1);
+    await eventually(() => store.writeCalls === calls + 1 && clock.pendingTimers === 1);
   }
   assert.equal(spool.depth(), 5, 'the spool holds everything meanwhile');
   assert.equal((await metrics.storeWriteFailures.get()).values[0]?.value, 5);
@@ -142,4 +148,51 @@ test('stop with a deadline drains what it can; the rest stays in the spool', asy
   store.failing = true;
   assert.deepEqual(await drainer.stop(10_000), { left: 1 });
   assert.equal(spool.depth(), 1);
+});
+
+/** A store whose reading writes wait until the test settles them, in any order. */
+class GatedStore extends MemoryHistoryStore {
+  readonly waiting: Array<{ size: number; settle: (ok: boolean) => void }> = [];
+  written = 0;
+  override async writeReadings(readings: readonly StoredReading[]): Promise<void> {
+    const ok = await new Promise<boolean>((settle) => this.waiting.push({ size: readings.length, settle }));
+    if (!ok) {
+      this.writeCalls++;
+      throw new HistoryStoreError('store unavailable');
+    }
+    await super.writeReadings(readings);
+    this.written += readings.length;
+  }
+}
+
+test('with two writes in flight, the next batch goes out while the store takes the first; nothing is written twice', async () => {
+  const store = new GatedStore();
+  const { clock, spool, drainer, add } = await setup(2, { maxBatchRows: 2, concurrency: 2, store });
+  for (let i = 0; i < 6; i++) await add(vitals('gw-drain-01', i, [reading(t0 + i * 1000)]));
+  drainer.start();
+  await eventually(() => store.waiting.length === 2);
+  assert.deepEqual(
+    store.waiting.map((w) => w.size),
+    [2, 2],
+    'rows 1–2 and 3–4 in flight at once',
+  );
+  // The second write finishes first: its rows leave the spool, and rows 5–6 go out at once.
+  store.waiting.splice(1, 1)[0]!.settle(true);
+  await eventually(() => store.waiting.length === 2 && spool.depth() === 4);
+  // The first write fails: the third may finish, then rows 1–2 are read again after the backoff.
+  store.waiting.shift()!.settle(false);
+  store.waiting.shift()!.settle(true);
+  await eventually(() => spool.depth() === 2);
+  await eventually(() => clock.pendingTimers === 1);
+  assert.equal(store.waiting.length, 0, 'nothing new starts before the backoff');
+  clock.advance(100);
+  // One write at a time while recovering.
+  await eventually(() => store.waiting.length === 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(store.waiting.length, 1);
+  store.waiting.shift()!.settle(true);
+  await eventually(() => spool.depth() === 0);
+  assert.equal(store.written, 6, 'each reading written once');
+  assert.equal(store.readings.size, 6);
+  await drainer.stop();
 });
