@@ -14,6 +14,7 @@ import { analyzeRecording, type VitalsEstimate } from '../../gateway/signal/inde
 import { CORRUPTIONS, type CorruptionKind, corrupt, pulseOf, type Span } from './lib/corrupt.ts';
 import { alsementsov, bidmc, countsGain, type Dataset, oxiwearProto1, rd117Input, welltory } from './lib/datasets.ts';
 import { auc, fmt, mean, pct, table } from './lib/metrics.ts';
+import { derivativeRatio, wholeFileRatio } from './lib/ratio-estimators.ts';
 import { rd117Stream } from './lib/rd117.ts';
 import { beatsFromRr, rateAt } from './lib/reference.ts';
 import { detectRPeaks } from './lib/rpeaks.ts';
@@ -239,6 +240,8 @@ if (ox.length) {
       hr: res.summary.hr,
       rdSpo2: med(rdSpo2),
       rdR: med(rdR),
+      rWhole: wholeFileRatio(d.red!, d.ir!, d.rec.rateHz),
+      rDerivative: derivativeRatio(d.red!, d.ir!, d.rec.rateHz),
       seconds: d.ir!.length / d.rec.rateHz,
     };
   });
@@ -356,6 +359,8 @@ if (ox.length) {
         row('ours, shape chosen inside each fold (nested leave-one-out)', stats(nested)),
         ...SHAPES.filter((s) => s !== SHIPPED).map((s) => row(`ours, ${s} leave-one-out`, stats(loo((x) => x.r, s)))),
         row('ours, R through the max30102 curve (wrong sensor)', ofixed),
+        row(`R over the whole file, zero-phase band-pass (${SHIPPED}) leave-one-out`, stats(loo((x) => x.rWhole, SHIPPED))),
+        row(`R from first differences over the whole file (${SHIPPED}) leave-one-out`, stats(loo((x) => x.rDerivative, SHIPPED))),
         row('RD117 (its own curve)', rFixed),
         ...SHAPES.map((s) => row(`RD117 R, refitted leave-one-out (${s})`, stats(loo((x) => x.rdR, s)))),
       ],
