@@ -21,9 +21,17 @@ export type RelayProcessCommand = { type: 'start'; plan: RelayProcessPlan } | { 
 
 export type RelayProcessReport =
   | { type: 'ready'; httpUrl: string; mqttUrl: string; adminToken: string }
-  | { type: 'stats'; stored: number; spoolDepth: number; storeFailuresInARow: number; latency: SparseHistogram }
+  | { type: 'stats'; stored: number; spoolDepth: number; storeFailuresInARow: number; latency: SparseHistogram; storeWrites: StoreWrites }
   | { type: 'closed'; spoolLeft: number; stored: number }
   | { type: 'error'; message: string };
+
+/** The relay's reading-write latency histogram so far (cumulative, as Prometheus keeps it). */
+export interface StoreWrites {
+  count: number;
+  sumS: number;
+  /** Writes at or under each bound, seconds. */
+  buckets: Array<[number, number]>;
+}
 
 let relay: Relay | null = null;
 /** Readings the history store accepted, and how long after their publish (the simulator stamps t at publish). */
@@ -33,14 +41,29 @@ let reporter: NodeJS.Timeout | null = null;
 
 const send = (report: RelayProcessReport) => process.send?.(report);
 
-function stats(): void {
+async function storeWrites(r: Relay): Promise<StoreWrites> {
+  const { values } = await r.parts.metrics.storeWriteSeconds.get();
+  const readings = values.filter((v) => v.labels.op === 'readings');
+  const of = (suffix: string) => readings.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+  return {
+    count: of('_count'),
+    sumS: of('_sum'),
+    buckets: readings
+      .filter((v) => v.metricName?.endsWith('_bucket') && (v.labels as Record<string, unknown>).le !== '+Inf')
+      .map((v) => [Number((v.labels as Record<string, unknown>).le), v.value] as [number, number]),
+  };
+}
+
+async function stats(): Promise<void> {
   if (!relay) return;
+  const writes = await storeWrites(relay);
   send({
     type: 'stats',
     stored,
     spoolDepth: relay.parts.spool.depth(),
     storeFailuresInARow: relay.parts.drainer.failuresInARow,
     latency: latency.toSparse(),
+    storeWrites: writes,
   });
   latency.reset();
 }
@@ -63,7 +86,7 @@ async function start(plan: RelayProcessPlan): Promise<void> {
     limits: { connectionsPerWindow: 0 },
     drain: { batchSize: plan.drainBatch, shutdownDeadlineMs: 120_000 },
   });
-  reporter = setInterval(stats, 1000);
+  reporter = setInterval(() => void stats(), 1000);
   send({ type: 'ready', httpUrl: relay.httpUrl, mqttUrl: relay.mqttUrl, adminToken: relay.adminToken });
 }
 
@@ -71,7 +94,7 @@ async function stop(drainDeadlineMs: number): Promise<void> {
   const deadline = Date.now() + drainDeadlineMs;
   while (relay && relay.parts.spool.depth() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   if (reporter) clearInterval(reporter);
-  stats();
+  await stats();
   const spoolLeft = relay?.parts.spool.depth() ?? 0;
   await relay?.close();
   send({ type: 'closed', spoolLeft, stored });

@@ -45,7 +45,7 @@ import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
 import { SqliteHistoryStore } from '../../cloud-relay/store/sqlite-store.ts';
 import { type Fleet, startFleet } from '../../scripts/fleet/fleet.ts';
 import { LatencyHistogram } from '../../scripts/fleet/histogram.ts';
-import type { RelayProcessCommand, RelayProcessReport } from '../../scripts/fleet/relay-process.ts';
+import type { RelayProcessCommand, RelayProcessReport, StoreWrites } from '../../scripts/fleet/relay-process.ts';
 import { startInfluxDb } from '../helpers/influxdb.ts';
 import { startVictoriaMetrics } from '../helpers/victoria-metrics.ts';
 
@@ -110,6 +110,9 @@ interface WindowResult {
   p99Ms: number | null;
   maxMs: number;
   ackP99Ms: number | null;
+  /** The relay's reading writes to InfluxDB in the window: mean, and the histogram bucket bound under which 99 % fell. */
+  storeWriteMeanMs: number | null;
+  storeWriteP99Ms: number | null;
   spoolDepthEnd: number;
   relayCpuPct: number;
   relayRssMiB: number;
@@ -120,6 +123,15 @@ interface WindowResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Store writes between two cumulative snapshots of the relay's histogram. */
+function storeWritesBetween(before: StoreWrites, after: StoreWrites): { meanMs: number | null; p99AtMostMs: number | null } {
+  const count = after.count - before.count;
+  if (count <= 0) return { meanMs: null, p99AtMostMs: null };
+  const earlier = new Map(before.buckets);
+  const bound = after.buckets.find(([le, n]) => n - (earlier.get(le) ?? 0) >= 0.99 * count)?.[0];
+  return { meanMs: round(((after.sumS - before.sumS) * 1000) / count), p99AtMostMs: bound === undefined ? null : round(bound * 1000) };
+}
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
 /** The relay's own process, and what it last reported. */
@@ -134,6 +146,7 @@ class RelayUnderTest {
   /** When the relay last reported; its reports stall when its event loop is saturated. */
   lastReportAt = Date.now();
   storeFailuresInARow = 0;
+  storeWrites: StoreWrites = { count: 0, sumS: 0, buckets: [] };
   readonly latency = new LatencyHistogram();
 
   constructor() {
@@ -143,6 +156,7 @@ class RelayUnderTest {
         this.stored = report.stored;
         this.spoolDepth = report.spoolDepth;
         this.storeFailuresInARow = report.storeFailuresInARow;
+        this.storeWrites = report.storeWrites;
         this.latency.addSparse(report.latency);
       }
     });
@@ -215,6 +229,7 @@ async function main(): Promise<void> {
       const fleet0 = f.pids.map((pid) => procUsage(pid).cpuMs);
       const acked0 = f.totals().acked;
       const stored0 = relay.stored;
+      const writes0 = relay.storeWrites;
       let rssMax = 0;
       let influxRssMax = 0;
       const end = t0 + seconds * 1000;
@@ -238,6 +253,7 @@ async function main(): Promise<void> {
       const offeredPerS = (GATEWAYS * 1000) / periodMs;
       const storedPerS = ((relay.stored - stored0) * 1000) / wallMs;
       const p99 = relay.latency.quantile(0.99);
+      const writes = storeWritesBetween(writes0, relay.storeWrites);
       return {
         label,
         offeredPerS: round(offeredPerS),
@@ -247,6 +263,8 @@ async function main(): Promise<void> {
         p99Ms: p99,
         maxMs: relay.latency.max,
         ackP99Ms: ack.quantile(0.99),
+        storeWriteMeanMs: writes.meanMs,
+        storeWriteP99Ms: writes.p99AtMostMs,
         spoolDepthEnd: relay.spoolDepth,
         relayCpuPct: round(((procUsage(relay.child.pid).cpuMs - relay0.cpuMs) / wallMs) * 100),
         relayRssMiB: round(rssMax),
@@ -286,12 +304,13 @@ async function main(): Promise<void> {
     const lost = Math.max(0, totals.acked - inInflux - closed.spoolLeft);
 
     console.log(
-      '\n  window        offered/s  acked/s  stored/s  p50 ms  p99 ms  max ms  PUBACK p99  spool  relay CPU  relay RSS  influxd CPU  influxd RSS  fleet CPU',
+      '\n  window        offered/s  acked/s  stored/s  p50 ms  p99 ms  max ms  PUBACK p99  store write mean / p99 ≤  spool  relay CPU  relay RSS  influxd CPU  influxd RSS  fleet CPU',
     );
     for (const r of results) {
       console.log(
         `  ${r.label.padEnd(12)} ${String(r.offeredPerS).padStart(9)} ${String(r.ackedPerS).padStart(8)} ${String(r.storedPerS).padStart(9)}` +
           ` ${String(r.p50Ms).padStart(7)} ${String(r.p99Ms).padStart(7)} ${String(r.maxMs).padStart(7)} ${String(r.ackP99Ms).padStart(11)}` +
+          ` ${`${r.storeWriteMeanMs ?? '–'} / ${r.storeWriteP99Ms ?? '–'} ms`.padStart(24)}` +
           ` ${String(r.spoolDepthEnd).padStart(6)} ${`${r.relayCpuPct} %`.padStart(10)} ${`${r.relayRssMiB} MiB`.padStart(10)}` +
           ` ${`${r.influxCpuPct} %`.padStart(12)} ${`${r.influxRssMiB} MiB`.padStart(12)} ${`${r.fleetCpuPct} %`.padStart(10)}` +
           `${r.keptUp ? '' : '  <- tops out'}`,
