@@ -225,7 +225,7 @@ export class Spool {
     let result: AdmitResult;
     try {
       result = this.admitTx.immediate(entry);
-      this.seqCommit();
+      this.afterCommit();
     } catch (error) {
       this.seqPending.clear();
       this.recentPending.clear();
@@ -246,7 +246,7 @@ export class Spool {
     this.group = { rows: 0 };
     try {
       const result = this.db.transaction(work).immediate();
-      this.seqCommit();
+      this.afterCommit();
       this.rows += this.group.rows;
       this.group = null;
       this.mergeSeenStep();
@@ -268,7 +268,8 @@ export class Spool {
     return row ? { highest: row.highest, gaps: JSON.parse(row.gaps) as Array<[number, number]> } : null;
   }
 
-  private seqCommit(): void {
+  /** After a commit: the open transaction's sequence states and dedupe pairs become the committed ones. */
+  private afterCommit(): void {
     for (const [key, state] of this.seqPending) this.seqCommitted.set(key, state);
     this.seqPending.clear();
     const recent = this.recentPairs();
@@ -292,14 +293,15 @@ export class Spool {
    * at any point leaves every pair findable.
    */
   private mergeSeenStep(): void {
-    const recent = this.recentPairs();
-    if (!this.merge) {
-      if (recent.size < this.seenMergeRows) return;
-      const upTo = this.statements.seenLogEnd.get() as number;
-      this.merge = { rows: this.statements.seenLogSorted.all(upTo) as Array<[string, string, number]>, upTo, next: 0 };
-    }
-    const merge = this.merge;
+    // Runs after a commit: whatever goes wrong here must not make that commit look failed.
     try {
+      const recent = this.recentPairs();
+      if (!this.merge) {
+        if (recent.size < this.seenMergeRows) return;
+        const upTo = this.statements.seenLogEnd.get() as number;
+        this.merge = { rows: this.statements.seenLogSorted.all(upTo) as Array<[string, string, number]>, upTo, next: 0 };
+      }
+      const merge = this.merge;
       const end = Math.min(merge.rows.length, merge.next + this.seenMergeChunk);
       this.db.transaction(() => {
         for (let i = merge.next; i < end; i++) {
