@@ -214,7 +214,14 @@ export class SpoolDrainer implements SpoolDrain {
       // Start writes up to the concurrency (one while the store is failing), each on the rows after the last one's.
       const lanes = this.consecutiveFailures > 0 ? 1 : this.concurrency;
       while (this.running && failure === null && inFlight.size < lanes) {
-        const rows = this.nextBatch(this.cursor);
+        let rows: SpoolRow[];
+        try {
+          rows = this.nextBatch(this.cursor);
+        } catch (error) {
+          // The spool could not be read: a failure like a refused write, retried after the backoff.
+          failure = error;
+          break;
+        }
         if (rows.length === 0) break;
         this.cursor = rows[rows.length - 1]!.id;
         const lane: Promise<void> = this.write(rows).then(
