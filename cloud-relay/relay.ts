@@ -178,10 +178,9 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
   const threadStore = spoolThread && storeConfig ? storeForThread(storeConfig) : null;
   const metrics = new RelayMetrics({ spoolDepth: () => (spool.open ? spool.depth() : 0), defaultMetrics: true });
   const drainLog = log.child({ component: 'drainer' });
-  const stored = (times: Float64Array) => {
-    const now = clock.now();
-    for (const t of times) metrics.storeDelaySeconds.observe(Math.max(0, now - t) / 1000);
-    config.onStored?.(times, now);
+  const stored = (times: Float64Array, storedAt = clock.now()) => {
+    for (const t of times) metrics.storeDelaySeconds.observe(Math.max(0, storedAt - t) / 1000);
+    config.onStored?.(times, storedAt);
   };
   const spool = await DurableSpool.open(join(config.dataDir, 'spool.db'), {
     thread: spoolThread,
@@ -198,7 +197,7 @@ export async function startRelay(config: RelayConfig): Promise<Relay> {
           drainLog[event.level](event.obj, event.msg);
           break;
         case 'stored':
-          stored(event.times);
+          stored(event.times, event.storedAt);
           break;
       }
     },

@@ -73,11 +73,12 @@ try {
       minBackoffMs: drain.minBackoffMs,
       maxBackoffMs: drain.maxBackoffMs,
       onStored: (readings) => {
+        const storedAt = systemClock.now();
         const times = new Float64Array(readings.length);
         readings.forEach((r, i) => {
           times[i] = r.t;
         });
-        port.postMessage({ event: 'stored', times } satisfies DrainEvent, [times.buffer]);
+        port.postMessage({ event: 'stored', times, storedAt } satisfies DrainEvent, [times.buffer]);
       },
     });
     drainer.start();

@@ -42,5 +42,6 @@ export type DrainEvent =
   | { event: 'failure'; failuresInARow: number }
   | { event: 'recovered' }
   | { event: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg: string }
-  | { event: 'stored'; times: Float64Array }
+  /** `storedAt`: when the store acknowledged, on the thread's clock, not when the relay's busy loop got round to this event. */
+  | { event: 'stored'; times: Float64Array; storedAt: number }
   | { event: 'depth'; depth: number };

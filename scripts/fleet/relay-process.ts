@@ -4,6 +4,7 @@
  * are its own. Started by relay.bench.ts with child_process.fork; reports
  * over IPC.
  */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { type Relay, startRelay } from '../../cloud-relay/relay.ts';
 import { LatencyHistogram } from './histogram.ts';
@@ -21,7 +22,16 @@ export type RelayProcessCommand = { type: 'start'; plan: RelayProcessPlan } | { 
 
 export type RelayProcessReport =
   | { type: 'ready'; httpUrl: string; mqttUrl: string; adminToken: string }
-  | { type: 'stats'; stored: number; spoolDepth: number; storeFailuresInARow: number; latency: SparseHistogram; storeWrites: StoreWrites }
+  | {
+      type: 'stats';
+      stored: number;
+      spoolDepth: number;
+      storeFailuresInARow: number;
+      latency: SparseHistogram;
+      storeWrites: StoreWrites;
+      /** The broker's event loop since the last report: longest delay, and garbage-collection pauses. */
+      loop: LoopReport;
+    }
   | { type: 'closed'; spoolLeft: number; stored: number }
   | { type: 'error'; message: string };
 
@@ -31,6 +41,31 @@ export interface StoreWrites {
   sumS: number;
   /** Writes at or under each bound, seconds. */
   buckets: Array<[number, number]>;
+}
+
+export interface LoopReport {
+  delayMaxMs: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
+}
+
+// Where the latency tail comes from: a stalled event loop delays every PUBACK behind it.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const gc = { maxMs: 0, totalMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    gc.totalMs += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+function takeLoopReport(): LoopReport {
+  const report = { delayMaxMs: loopDelay.max / 1e6, gcMaxMs: gc.maxMs, gcTotalMs: gc.totalMs };
+  loopDelay.reset();
+  gc.maxMs = 0;
+  gc.totalMs = 0;
+  return report;
 }
 
 let relay: Relay | null = null;
@@ -64,6 +99,7 @@ async function stats(): Promise<void> {
     storeFailuresInARow: relay.parts.drainer.failuresInARow,
     latency: latency.toSparse(),
     storeWrites: writes,
+    loop: takeLoopReport(),
   });
   latency.reset();
 }

@@ -45,7 +45,7 @@ import { InfluxHistoryStore } from '../../cloud-relay/store/influx-store.ts';
 import { SqliteHistoryStore } from '../../cloud-relay/store/sqlite-store.ts';
 import { type Fleet, startFleet } from '../../scripts/fleet/fleet.ts';
 import { LatencyHistogram } from '../../scripts/fleet/histogram.ts';
-import type { RelayProcessCommand, RelayProcessReport, StoreWrites } from '../../scripts/fleet/relay-process.ts';
+import type { LoopReport, RelayProcessCommand, RelayProcessReport, StoreWrites } from '../../scripts/fleet/relay-process.ts';
 import { startInfluxDb } from '../helpers/influxdb.ts';
 import { startVictoriaMetrics } from '../helpers/victoria-metrics.ts';
 
@@ -85,6 +85,7 @@ const RAMP = (args.ramp ?? '')
 const STEP_SECONDS = positive('step-seconds', args['step-seconds']);
 const BATCH = Math.round(positive('batch', args.batch));
 const CONNECT_RATE = positive('connect-rate', args['connect-rate']);
+
 const WARMUP_MS = 5000;
 
 /** utime+stime in ms and RSS in MiB of another process, from /proc (Linux). */
@@ -132,6 +133,11 @@ function storeWritesBetween(before: StoreWrites, after: StoreWrites): { meanMs: 
   const bound = after.buckets.find(([le, n]) => n - (earlier.get(le) ?? 0) >= 0.99 * count)?.[0];
   return { meanMs: round(((after.sumS - before.sumS) * 1000) / count), p99AtMostMs: bound === undefined ? null : round(bound * 1000) };
 }
+/** Store writes between two snapshots that took longer than `seconds` (a bucket bound). */
+function writesOver(seconds: number, before: StoreWrites, after: StoreWrites): number {
+  const within = (w: StoreWrites) => w.buckets.find(([le]) => le === seconds)?.[1] ?? 0;
+  return after.count - before.count - (within(after) - within(before));
+}
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
 /** The relay's own process, and what it last reported. */
@@ -148,6 +154,21 @@ class RelayUnderTest {
   storeFailuresInARow = 0;
   storeWrites: StoreWrites = { count: 0, sumS: 0, buckets: [] };
   readonly latency = new LatencyHistogram();
+  /** Since the last progress line: latency, and how the broker's event loop fared. */
+  readonly recentLatency = new LatencyHistogram();
+  loop: LoopReport = { delayMaxMs: 0, gcMaxMs: 0, gcTotalMs: 0 };
+  private recentWrites0: StoreWrites = { count: 0, sumS: 0, buckets: [] };
+
+  /** What happened since the last call: p99 and the event loop's worst stall. */
+  takeRecent(): string {
+    const { delayMaxMs, gcMaxMs, gcTotalMs } = this.loop;
+    const slowWrites = writesOver(0.25, this.recentWrites0, this.storeWrites);
+    const line = `last 10 s: p99 ${this.recentLatency.quantile(0.99)} ms, max ${this.recentLatency.max} ms, relay loop delay max ${round(delayMaxMs)} ms, GC max ${round(gcMaxMs)} ms (total ${round(gcTotalMs)} ms), store writes > 250 ms ${slowWrites}`;
+    this.recentLatency.reset();
+    this.recentWrites0 = this.storeWrites;
+    this.loop = { delayMaxMs: 0, gcMaxMs: 0, gcTotalMs: 0 };
+    return line;
+  }
 
   constructor() {
     this.child.on('message', (report: RelayProcessReport) => {
@@ -158,6 +179,10 @@ class RelayUnderTest {
         this.storeFailuresInARow = report.storeFailuresInARow;
         this.storeWrites = report.storeWrites;
         this.latency.addSparse(report.latency);
+        this.recentLatency.addSparse(report.latency);
+        this.loop.delayMaxMs = Math.max(this.loop.delayMaxMs, report.loop.delayMaxMs);
+        this.loop.gcMaxMs = Math.max(this.loop.gcMaxMs, report.loop.gcMaxMs);
+        this.loop.gcTotalMs += report.loop.gcTotalMs;
       }
     });
   }
@@ -229,6 +254,7 @@ async function main(): Promise<void> {
       const fleet0 = f.pids.map((pid) => procUsage(pid).cpuMs);
       const acked0 = f.totals().acked;
       const stored0 = relay.stored;
+      relay.takeRecent();
       const writes0 = relay.storeWrites;
       let rssMax = 0;
       let influxRssMax = 0;
@@ -246,6 +272,7 @@ async function main(): Promise<void> {
               ? `, relay silent for ${((Date.now() - relay.lastReportAt) / 1000).toFixed(0)} s (event loop saturated)`
               : ''),
         );
+        console.log(`      ${relay.takeRecent()}`);
       }
       const wallMs = Date.now() - t0;
       const fleetCpuMs = f.pids.reduce((sum, pid, i) => sum + procUsage(pid).cpuMs - (fleet0[i] ?? 0), 0);

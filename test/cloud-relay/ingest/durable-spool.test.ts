@@ -106,3 +106,27 @@ for (const thread of [true, false]) {
     });
   });
 }
+
+test('a draining thread stamps a reading stored when the store accepted it, not when the busy relay thread hears of it', async () => {
+  const stored: Array<{ times: number[]; storedAt: number; heardAt: number }> = [];
+  const spool = await DurableSpool.open(join(dir, `spool-${files++}.db`), {
+    drain: { store: { sqlite: { path: join(dir, `history-${files}.db`) } }, batchSize: 100, minBackoffMs: 50, maxBackoffMs: 200 },
+    onDrainEvent: (event) => {
+      if (event.event === 'stored') stored.push({ times: [...event.times], storedAt: event.storedAt, heardAt: Date.now() });
+    },
+  });
+  const t = Date.now();
+  const payload = JSON.stringify({ type: 'vitals', clock: { quality: 'synced' }, readings: [{ t, hr: 71, spo2: 97, pi: 1.2, sqi: 0.9 }] });
+  await spool.commit([admit('dur-msg-41', 1, { payload })]);
+  // The relay's event loop is busy for a while: the thread stores meanwhile, and its stamp says so.
+  const busyUntil = Date.now() + 1000;
+  while (Date.now() < busyUntil);
+  const deadline = Date.now() + 5000;
+  while (stored.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  await spool.close();
+  assert.equal(stored.length, 1);
+  const [event] = stored;
+  assert.deepEqual(event?.times, [t]);
+  assert.ok(event && event.storedAt >= t && event.storedAt <= busyUntil, 'stamped by the thread while the relay was busy');
+  assert.ok(event && event.heardAt - event.storedAt >= 300, 'the relay heard of it only after its loop was free');
+});
