@@ -281,7 +281,8 @@ export function median(v: Float64Array, n: number): number {
   return (lo + hi) / 2;
 }
 
-function select(v: Float64Array, n: number, k: number): number {
+/** The k-th smallest of v[0..n) (0-based), reordering v in place. */
+export function select(v: Float64Array, n: number, k: number): number {
   let left = 0;
   let right = n - 1;
   while (right > left) {

@@ -13,7 +13,16 @@
  * Per second: rhythm, beats, R and quality over the last window.
  */
 import type { QualityReason } from '../../protocol/schemas.ts';
-import { allocBeats, detectBeats, dominantPeriod, median, resolveAlternans, rhythmFromBeats, templateCorrelation } from './beats.ts';
+import {
+  allocBeats,
+  detectBeats,
+  dominantPeriod,
+  median,
+  resolveAlternans,
+  rhythmFromBeats,
+  select,
+  templateCorrelation,
+} from './beats.ts';
 import { type Calibration, getCalibration, spo2FromRatio } from './calibrations.ts';
 import { Biquad, Ring } from './filters.ts';
 import { assessQuality, QUALITY, type WindowFeatures } from './quality.ts';
@@ -52,6 +61,12 @@ export const WARM_UP_S = 3;
 export const SHORT_RECORDING_MIN_S = 2.5;
 /** One-sample change of ln(raw) treated as a gain step, not physiology (> 15 %). */
 const JUMP = 0.15;
+/** How far back the untrusted amplitude history reaches, seconds (one entry per pulse-bearing window). */
+const RECENT_AMP_S = 60;
+/** Entries the history needs before it is a yardstick. */
+const RECENT_AMP_MIN = 5;
+/** Autocorrelation at the pulse period a window needs to join that history. */
+const RECENT_AMP_MIN_PERIODICITY = 0.3;
 
 const FS = INTERNAL_RATE;
 const WIN = WINDOW_S * FS;
@@ -181,6 +196,16 @@ export class VitalsPipeline {
   private untrustedSeconds = 0;
   private candidateAmp = 0;
   private candidateCount = 0;
+  /**
+   * Beat amplitudes of the last minute's pulse-bearing windows, whatever their
+   * quality: a swing many times the usual pulse is motion even where no window
+   * was ever trusted (a weak camera signal). Windows caught as motion do not
+   * join, and entries expire after a minute, so a real change of placement is learnt within a minute.
+   */
+  private readonly recentAmps = new Float64Array(RECENT_AMP_S);
+  private readonly recentScratch = new Float64Array(RECENT_AMP_S);
+  private readonly recentAt = new Float64Array(RECENT_AMP_S).fill(Number.NEGATIVE_INFINITY);
+  private recentNext = 0;
 
   constructor(opts: PipelineOptions) {
     if (!(Number.isFinite(opts.rateHz) && opts.rateHz >= 10 && opts.rateHz <= 4000)) {
@@ -251,6 +276,27 @@ export class VitalsPipeline {
       this.candidateCount = 0;
       this.untrustedSeconds = 0;
     }
+  }
+
+  /**
+   * The beat amplitude over the lower quartile of the last minute's history
+   * (NaN while it holds fewer than five): motion only ever inflates amplitudes,
+   * so the quartile holds to the pulse even when motion is most of the history.
+   */
+  private amplitudeJump(amp: number): number {
+    let n = 0;
+    for (let i = 0; i < RECENT_AMP_S; i++) {
+      if (this.seconds - this.recentAt[i]! < RECENT_AMP_S) this.recentScratch[n++] = this.recentAmps[i]!;
+    }
+    return n >= RECENT_AMP_MIN ? amp / select(this.recentScratch, n, n >> 2) : Number.NaN;
+  }
+
+  /** A window with a repeating pulse joins the history, unless it was judged to be motion. */
+  private rememberAmplitude(amp: number, periodicity: number, pulseLost: boolean, reasons: readonly QualityReason[]): void {
+    if (!(amp > 0) || pulseLost || periodicity < RECENT_AMP_MIN_PERIODICITY || reasons.includes('motion')) return;
+    this.recentAmps[this.recentNext] = amp;
+    this.recentAt[this.recentNext] = this.seconds;
+    this.recentNext = (this.recentNext + 1) % RECENT_AMP_S;
   }
 
   /** An estimate over whatever is buffered now (for the end of a short recording). */
@@ -344,6 +390,7 @@ export class VitalsPipeline {
       rateAmbiguous: period?.ambiguous === true,
       pulseLost,
       amplitudeRatio: amp / this.trustedAmp,
+      amplitudeJump: this.amplitudeJump(amp),
       excursionRatio: (hi - lo) / this.trustedAmp,
       amplitudeSpread: spread,
       // Relative to a sinusoid at the pulse rate (whose second difference has energy ω⁴), so fast hearts are not rough.
@@ -353,6 +400,7 @@ export class VitalsPipeline {
     const sqi = assessQuality(features, reasons);
     this.onFeatures?.(t, features);
     this.learnAmplitude(sqi, amp, reasons);
+    this.rememberAmplitude(amp, features.periodicity, pulseLost, reasons);
     const hrOk = sqi >= QUALITY.hrMinSqi && Number.isFinite(beatRate);
     let spo2: number | null = null;
     let r: number | null = null;

@@ -35,6 +35,8 @@ export interface WindowFeatures {
   pulseLost: boolean;
   /** Median beat amplitude over that of recent trusted windows (NaN before any). */
   amplitudeRatio: number;
+  /** Median beat amplitude over the lower quartile of the last minute's pulse-bearing windows, trusted or not (NaN before five). */
+  amplitudeJump: number;
   /** Peak-to-peak excursion of the window over the trusted beat amplitude (NaN before any). */
   excursionRatio: number;
   /** Mean absolute deviation of beat amplitudes over their median. */
@@ -59,6 +61,8 @@ export const QUALITY = {
   maxClippedFraction: 0.01,
   /** Beats this many times larger than the recent trusted pulse are motion. */
   maxAmplitudeRatio: 2.5,
+  /** Beats this many times larger than the last minute's usual pulse are motion (a looser yardstick: it is not vetted). */
+  maxAmplitudeJump: 3,
   /** A window swinging this many trusted pulse amplitudes peak to peak is motion. */
   maxExcursionRatio: 4,
   /** Second difference over beat amplitude above which a window holds spikes (clean ≲ 0.35 on the tuning set). */
@@ -134,12 +138,13 @@ export function assessQuality(f: WindowFeatures, reasons: QualityReason[]): numb
   const unambiguous = f.rateAmbiguous ? 0.5 : 1;
   // Motion: the window swings far beyond its own beats, or beyond the pulse seen a moment ago.
   const jump = Number.isFinite(f.amplitudeRatio) ? clamp01(1 - (f.amplitudeRatio - QUALITY.maxAmplitudeRatio) / 1.5) : 1;
+  const settled = Number.isFinite(f.amplitudeJump) ? clamp01(1 - (f.amplitudeJump - QUALITY.maxAmplitudeJump) / 2) : 1;
   const swing = Number.isFinite(f.excursionRatio) ? clamp01(1 - (f.excursionRatio - QUALITY.maxExcursionRatio) / 2) : 1;
   // Spikes (a knock on the sensor, a loose contact): edges far sharper than any heartbeat's.
   const smooth = Number.isFinite(f.spikiness) ? clamp01(1 - (f.spikiness - QUALITY.maxSpikiness) / QUALITY.maxSpikiness) : 1;
   // Jumps larger than any pulse with no LED-step mark: each is cancelled, but the window is not to be trusted.
   const steadyLevel = f.jumps > 1 ? 0 : 1;
-  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * swing * smooth * steadyLevel;
+  const still = clamp01(1 - (f.motionIndex - 2.5) / 2.5) * jump * settled * swing * smooth * steadyLevel;
   // Eight seconds of a real pulse repeat themselves; a window that does not is no basis for a rate.
   const periodic = clamp01((f.periodicity - 0.25) / 0.2);
   const sqi = f.pulseLost ? 0 : clamp01(model * periodic * agree * unambiguous * still * unclipped * perfused * present);

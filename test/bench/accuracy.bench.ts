@@ -11,20 +11,31 @@
 import { parseArgs } from 'node:util';
 import { fitCalibration, getCalibration, spo2FromRatio } from '../../gateway/signal/calibrations.ts';
 import { analyzeRecording, type VitalsEstimate } from '../../gateway/signal/index.ts';
-import { CORRUPTIONS, type CorruptionKind, corrupt, pulseOf, type Span } from './lib/corrupt.ts';
+import { CORRUPTIONS, type CorruptionKind, corrupt, pulseOf } from './lib/corrupt.ts';
 import { alsementsov, bidmc, countsGain, type Dataset, oxiwearProto1, rd117Input, welltory } from './lib/datasets.ts';
 import { auc, fmt, mean, pct, table } from './lib/metrics.ts';
 import { derivativeRatio, wholeFileRatio } from './lib/ratio-estimators.ts';
 import { rd117Stream } from './lib/rd117.ts';
 import { beatsFromRr, rateAt } from './lib/reference.ts';
 import { detectRPeaks } from './lib/rpeaks.ts';
+import { ALSEMENTSOV_TUNING, overlap, spansFor, WELLTORY_TUNING } from './lib/splits.ts';
 
 const { values } = parseArgs({
-  options: { data: { type: 'string', default: '../shared/data' }, 'tuning-bases': { type: 'boolean', default: false } },
+  options: {
+    data: { type: 'string', default: '../shared/data' },
+    'tuning-bases': { type: 'boolean', default: false },
+    /** Independent draws of each corruption per recording: one draw can be lucky. */
+    draws: { type: 'string', default: '5' },
+  },
 });
 /** Run the corruption experiment on the tuning recordings instead (for adjusting thresholds without touching the reported set). */
 const tuningBases = values['tuning-bases'] === true;
 const root = values.data!;
+const CORRUPTION_DRAWS = Number(values.draws);
+if (!Number.isInteger(CORRUPTION_DRAWS) || CORRUPTION_DRAWS < 1) {
+  console.error(`--draws must be a whole number ≥ 1, not ${values.draws}`);
+  process.exit(2);
+}
 const started = performance.now();
 const out: string[] = [];
 const say = (s = '') => {
@@ -32,8 +43,6 @@ const say = (s = '') => {
   process.stdout.write(`${s}\n`);
 };
 
-/** Welltory subjects the pipeline was tuned on; the others are only reported. */
-const WELLTORY_TUNING = new Set(['subject_01', 'subject_04', 'subject_07', 'subject_10', 'subject_13', 'subject_16', 'subject_19']);
 /** Chest-strap beats shifted by this much (s); one value for the dataset, chosen on the tuning subjects. */
 const WELLTORY_RR_OFFSET_S = -1;
 const OUR_WINDOW_S = 8;
@@ -380,8 +389,6 @@ if (ox.length) {
 const al = alsementsov(root);
 const labelOf = (d: Dataset) => d.rec.meta.reference?.label ?? '';
 const cleanBases: { d: Dataset; truth: (t: number, windowS: number) => { hr: number; spo2: number } }[] = [];
-/** alsementsov files without a quality label, used for tuning only. */
-const ALSEMENTSOV_TUNING = /^(15-11-2019_17-45|16-10-2019_14-48|16-10-2019_11-55_spo97|18-10-2019_08-55_HR109|19-11-2019_11-12_pause)/;
 for (const d of wt) {
   if (WELLTORY_TUNING.has(d.name) !== tuningBases || saturated(d)) continue;
   const beats = beatsFromRr(d.rec.meta.reference?.rrMs ?? [], WELLTORY_RR_OFFSET_S);
@@ -394,14 +401,6 @@ for (const d of al.filter((x) => (tuningBases ? ALSEMENTSOV_TUNING.test(x.name) 
   const byT = new Map(clean.map((e) => [e.t, e]));
   cleanBases.push({ d, truth: (t) => ({ hr: byT.get(t)?.hr ?? Number.NaN, spo2: byT.get(t)?.spo2 ?? Number.NaN }) });
 }
-
-function spansFor(seconds: number): Span[] {
-  const spans: Span[] = [];
-  for (let from = 15; from + 10 <= seconds - 2; from += 25) spans.push({ from, to: from + 10 });
-  return spans;
-}
-const overlap = (spans: Span[], a: number, b: number) =>
-  spans.reduce((s, sp) => s + Math.max(0, Math.min(b, sp.to) - Math.max(a, sp.from)), 0) / (b - a);
 
 interface Tally {
   hrOut: number;
@@ -447,45 +446,46 @@ for (const { d, truth } of cleanBases) {
   const rdCleanByT = new Map(rdClean.map((e) => [e.t, e]));
   // Welltory is a phone camera; the others are contact sensors on a finger (MAX30102, ICU pleth).
   const g = groups[d.rec.meta.format === 'welltory-ppg' ? 'camera' : 'contact'];
-  for (const kind of CORRUPTIONS) {
-    const bad = corrupt(channels, d.rec.rateHz, spans, kind, d.fullScale, 1000 + baseIndex);
-    const ir = d.ir ? bad[0] : undefined;
-    const red = d.red ? bad[d.ir ? 1 : 0] : undefined;
-    const evaluate = (est: readonly MethodOut[], windowS: number, tally: Tally, ownTruth?: Map<number, MethodOut>, sqi?: boolean) => {
-      for (const e of est) {
-        if (e.t < 10) continue;
-        const frac = overlap(spans, e.t - windowS, e.t);
-        if (sqi && e.sqi !== undefined) {
-          if (frac === 0) {
-            if (kind === 'motion') g.sqiClean.push(e.sqi);
-          } else if (frac >= 0.5) g.sqiBad[kind].push(e.sqi);
+  for (const kind of CORRUPTIONS)
+    for (let draw = 0; draw < CORRUPTION_DRAWS; draw++) {
+      const bad = corrupt(channels, d.rec.rateHz, spans, kind, d.fullScale, 1000 + baseIndex + 100 * draw);
+      const ir = d.ir ? bad[0] : undefined;
+      const red = d.red ? bad[d.ir ? 1 : 0] : undefined;
+      const evaluate = (est: readonly MethodOut[], windowS: number, tally: Tally, ownTruth?: Map<number, MethodOut>, sqi?: boolean) => {
+        for (const e of est) {
+          if (e.t < 10) continue;
+          const frac = overlap(spans, e.t - windowS, e.t);
+          if (sqi && e.sqi !== undefined) {
+            if (frac === 0) {
+              if (kind === 'motion') g.sqiClean.push(e.sqi);
+            } else if (frac >= 0.5) g.sqiBad[kind].push(e.sqi);
+          }
+          if (frac === 0) continue;
+          // Pulse gone for the last 3 s of the window: any number is a wrong number.
+          const pulseGone = kind === 'pulse-removed' && overlap(spans, e.t - 3, e.t) === 1;
+          const tr = ownTruth
+            ? { hr: ownTruth.get(e.t)?.hr ?? Number.NaN, spo2: ownTruth.get(e.t)?.spo2 ?? Number.NaN }
+            : truth(e.t, windowS);
+          if (e.hr !== null && (pulseGone || !Number.isNaN(tr.hr))) {
+            tally.hrOut++;
+            if (pulseGone || Math.abs(e.hr - tr.hr) > 10) tally.hrWrong++;
+          }
+          if (e.spo2 !== null && (pulseGone || !Number.isNaN(tr.spo2))) {
+            tally.spo2Out++;
+            if (pulseGone || Math.abs(e.spo2 - tr.spo2) > 4) tally.spo2Wrong++;
+          }
         }
-        if (frac === 0) continue;
-        // Pulse gone for the last 3 s of the window: any number is a wrong number.
-        const pulseGone = kind === 'pulse-removed' && overlap(spans, e.t - 3, e.t) === 1;
-        const tr = ownTruth
-          ? { hr: ownTruth.get(e.t)?.hr ?? Number.NaN, spo2: ownTruth.get(e.t)?.spo2 ?? Number.NaN }
-          : truth(e.t, windowS);
-        if (e.hr !== null && (pulseGone || !Number.isNaN(tr.hr))) {
-          tally.hrOut++;
-          if (pulseGone || Math.abs(e.hr - tr.hr) > 10) tally.hrWrong++;
-        }
-        if (e.spo2 !== null && (pulseGone || !Number.isNaN(tr.spo2))) {
-          tally.spo2Out++;
-          if (pulseGone || Math.abs(e.spo2 - tr.spo2) > 4) tally.spo2Wrong++;
-        }
-      }
-    };
-    evaluate(runOurs(d, red, ir), OUR_WINDOW_S, g.ours[kind], undefined, true);
-    const rd = runRd117(d, red, ir, gain);
-    evaluate(rd, RD117_WINDOW_S, g.rd[kind], d.red && d.ir ? (rdCleanByT as Map<number, MethodOut>) : undefined);
-  }
+      };
+      evaluate(runOurs(d, red, ir), OUR_WINDOW_S, g.ours[kind], undefined, true);
+      const rd = runRd117(d, red, ir, gain);
+      evaluate(rd, RD117_WINDOW_S, g.rd[kind], d.red && d.ir ? (rdCleanByT as Map<number, MethodOut>) : undefined);
+    }
   baseIndex++;
 }
 say('## Quality: corruption injected into good recordings');
 say();
 say(
-  `Bases: ${tuningBases ? 'TUNING SET (Welltory tuning subjects, unlabelled alsementsov files)' : 'Welltory test subjects (not saturated), BIDMC 01, alsementsov good/superb files'} (${cleanBases.length} recordings). In each, 10 s spans from 15 s every 25 s are corrupted with one kind at a time (\`test/bench/lib/corrupt.ts\`): motion swings 5–10× the pulse at 0.2–3 Hz; spikes 5–15× the pulse about twice a second; band-limited (0.5–5 Hz) noise at 0 dB against the band-passed pulse; gain into the ADC's full scale until 70 % of the span is clipped; the pulse replaced by the 6-s baseline. Windows at least half corrupted are "corrupted"; they are compared with two sets of clean windows at the positions no span touches: those of the uncorrupted recording, and those of the corrupted run itself (which also measures how fast the index recovers after an artifact; this was the first definition computed). Wrong numbers count every value whose window touches a span: HR more than 10 bpm from the reference (chest strap, ECG, or for alsementsov the method's own output on the clean file), SpO2 more than 4 points from the clean output, and any value at all once the pulse has been gone for the last 3 s of the window.`,
+  `Bases: ${tuningBases ? 'TUNING SET (Welltory tuning subjects, unlabelled alsementsov files)' : 'Welltory test subjects (not saturated), BIDMC 01, alsementsov good/superb files'} (${cleanBases.length} recordings). In each, 10 s spans from 15 s every 25 s are corrupted with one kind at a time, each kind drawn ${CORRUPTION_DRAWS} times with its own seed (\`--draws\`; test/bench/lib/corrupt.ts): motion swings 5–10× the pulse at 0.2–3 Hz; spikes 5–15× the pulse about twice a second; band-limited (0.5–5 Hz) noise at 0 dB against the band-passed pulse; gain into the ADC's full scale until 70 % of the span is clipped; the pulse replaced by the 6-s baseline. Windows at least half corrupted are "corrupted"; they are compared with two sets of clean windows at the positions no span touches: those of the uncorrupted recording, and those of the corrupted run itself (which also measures how fast the index recovers after an artifact; this was the first definition computed). Wrong numbers count every value whose window touches a span: HR more than 10 bpm from the reference (chest strap, ECG, or for alsementsov the method's own output on the clean file), SpO2 more than 4 points from the clean output, and any value at all once the pulse has been gone for the last 3 s of the window.`,
 );
 say();
 function qualityTable(title: string, parts: GroupStats[]): void {

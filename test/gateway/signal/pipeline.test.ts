@@ -130,6 +130,26 @@ describe('VitalsPipeline', () => {
     assert.ok(during.filter((e) => e.reasons.includes('motion')).length >= 5);
   });
 
+  it('does not read a steady swing as a fast pulse before any window was trusted (one weak channel)', () => {
+    // A noisy single channel whose windows never earn trust, then ten seconds of a 2.4 Hz swing eight
+    // times the pulse: a perfect sinusoid at 144 bpm, the shape of a pulse in every way but its size.
+    const { ir, rateHz } = synthPpg({ rateHz: 30, bpm: 70, spo2: 97, seconds: 60, noise: 0.3, seed: 7, pi: 1 });
+    for (let i = 30 * rateHz; i < 40 * rateHz; i++) ir[i]! *= Math.exp(-0.08 * Math.sin((2 * Math.PI * 2.4 * i) / rateHz));
+    const trusted: number[] = [];
+    const { estimates } = analyzeRecording(
+      { rateHz, ir },
+      { onFeatures: (t, f) => Number.isFinite(f.amplitudeRatio) && t <= 40 && trusted.push(t) },
+    );
+    assert.ok(
+      estimates.filter((e) => e.t > 10 && e.t <= 30).some((e) => e.hr !== null),
+      'the weak pulse is read before the swing',
+    );
+    for (const e of estimates.filter((x) => x.t > 30 && x.t <= 42)) {
+      if (e.hr !== null) assert.ok(Math.abs(e.hr - 70) <= 10, `t=${e.t} hr=${e.hr}`);
+    }
+    assert.deepEqual(trusted, [], 'nor is the swing ever learnt as the pulse');
+  });
+
   it('shows no number while the ADC is clipped at full scale', () => {
     const rec = renderSynthetic({ hrBpm: 75, spo2: 97 }, { rateHz: 100, durationS: 40 });
     const red = rec.red!;

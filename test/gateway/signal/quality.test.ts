@@ -17,6 +17,7 @@ const clean: WindowFeatures = {
   rateAmbiguous: false,
   pulseLost: false,
   amplitudeRatio: 1,
+  amplitudeJump: 1.1,
   excursionRatio: 1.3,
   amplitudeSpread: 0.08,
   roughness: 4,
@@ -43,6 +44,7 @@ describe('assessQuality', () => {
     ['a pulse that collapsed against the trusted one', { amplitudeRatio: 0.1 }, 'low-perfusion'],
     ['motion: swings far beyond the beats', { excursionRatio: 9 }, 'motion'],
     ['motion: beats far larger than a moment ago', { amplitudeRatio: 5 }, 'motion'],
+    ["motion: beats far larger than the last minute's, nothing trusted yet", { amplitudeRatio: Number.NaN, amplitudeJump: 6 }, 'motion'],
     ['spikes: unannounced jumps', { jumps: 3 }, 'motion'],
     ['spikes: edges sharper than any heartbeat', { spikiness: 2 }, 'motion'],
   ];
