@@ -27,3 +27,36 @@ export function beatsFromRr(rrMs: readonly number[], offsetS: number): number[] 
   }
   return out;
 }
+
+/**
+ * Rate (bpm) of the strongest peak of the Hann-windowed periodogram of x over
+ * (t − windowS, t], 30–210 bpm on a 0.3-bpm grid: a look at whether a stretch
+ * of recording carries the heartbeat that shares no code with the pipeline.
+ */
+export function periodogramPeakBpm(x: Float64Array, fs: number, t: number, windowS: number): number {
+  const i1 = Math.min(x.length, Math.round(t * fs));
+  const i0 = Math.max(0, i1 - Math.round(windowS * fs));
+  const n = i1 - i0;
+  if (n < 8) return Number.NaN;
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = x[i0 + i]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
+  let best = Number.NaN;
+  let bestPower = -1;
+  for (let bpm = 30; bpm <= 210; bpm += 0.3) {
+    // Goertzel: the power at one frequency.
+    const c = 2 * Math.cos((2 * Math.PI * bpm) / 60 / fs);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const s = w[i]! + c * s1 - s2;
+      s2 = s1;
+      s1 = s;
+    }
+    const p = s1 * s1 + s2 * s2 - c * s1 * s2;
+    if (p > bestPower) {
+      bestPower = p;
+      best = bpm;
+    }
+  }
+  return best;
+}
