@@ -526,7 +526,10 @@ function qualityTable(title: string, parts: GroupStats[]): void {
     pct(sum('rd', k, 'spo2Wrong') / sum('rd', k, 'spo2Out')),
   ];
   const clean2 = parts.flatMap((p) => p.sqiClean2);
-  const carrying = parts.flatMap((p) => p.sqiCarrying);
+  // Camera windows only where they carry the heartbeat; contact recordings (labelled good, ICU) as they are.
+  const carrying = parts.some((p) => p.sqiCarrying.length)
+    ? parts.flatMap((p) => (p.sqiCarrying.length ? p.sqiCarrying : p.sqiClean2))
+    : [];
   const withCarrying = (cells: (string | number)[], k: CorruptionKind | 'all') =>
     carrying.length
       ? [...cells.slice(0, 2), fmt(k === 'all' ? auc(carrying, allBad) : auc(carrying, bad(k)), 3), ...cells.slice(2)]
@@ -538,7 +541,7 @@ function qualityTable(title: string, parts: GroupStats[]): void {
       [
         'corruption',
         `SQI AUC vs the uncorrupted recording (${clean2.length} windows)`,
-        ...(carrying.length ? [`… only its windows that carry the heartbeat (${carrying.length})`] : []),
+        ...(carrying.length ? [`… camera windows only where they carry the heartbeat (${carrying.length})`] : []),
         `SQI AUC vs clean windows of the same run (${clean.length})`,
         'ours HR values',
         'ours HR > 10 bpm wrong',
