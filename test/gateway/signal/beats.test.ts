@@ -7,6 +7,7 @@ import {
   median,
   resolveAlternans,
   rhythmFromBeats,
+  select,
   templateCorrelation,
 } from '../../../gateway/signal/beats.ts';
 
@@ -104,5 +105,11 @@ describe('median', () => {
     assert.equal(median(Float64Array.from([4, 1, 3, 2]), 4), 2.5);
     assert.equal(median(Float64Array.from([2, 2, 2, 9, 2]), 5), 2);
     assert.ok(Number.isNaN(median(new Float64Array(0), 0)));
+  });
+
+  it('select: the k-th smallest of the first n values, whatever lies beyond them', () => {
+    const v = Float64Array.from([9, 4, 7, 1, 8, 2, 100, -5]);
+    const sorted = [1, 2, 4, 7, 8, 9];
+    for (let k = 0; k < 6; k++) assert.equal(select(Float64Array.from(v), 6, k), sorted[k]);
   });
 });
