@@ -200,7 +200,8 @@ export class VitalsPipeline {
    * Beat amplitudes of the last minute's pulse-bearing windows, whatever their
    * quality: a swing many times the usual pulse is motion even where no window
    * was ever trusted (a weak camera signal). Windows caught as motion do not
-   * join, and entries expire after a minute, so a real change of placement is learnt within a minute.
+   * join, and entries expire after a minute, so a real change of placement
+   * is learnt within a minute.
    */
   private readonly recentAmps = new Float64Array(RECENT_AMP_S);
   private readonly recentScratch = new Float64Array(RECENT_AMP_S);

@@ -402,15 +402,17 @@ for (const d of al.filter((x) => (tuningBases ? ALSEMENTSOV_TUNING.test(x.name) 
   cleanBases.push({ d, truth: (t) => ({ hr: byT.get(t)?.hr ?? Number.NaN, spo2: byT.get(t)?.spo2 ?? Number.NaN }) });
 }
 
-/** The recording shows the reference rate over (t − windowS, t]: its strongest periodogram peak is within 10 % of it. */
-const carriesHeartbeat = (pulse: Float64Array, fs: number, t: number, refBpm: number) =>
-  Math.abs(periodogramPeakBpm(pulse, fs, t, OUR_WINDOW_S) - refBpm) <= 0.1 * refBpm;
-
-/** For a Welltory recording: does the window ending at t carry the chest strap's heartbeat? */
+/**
+ * For a Welltory recording: does the window ending at t carry the chest strap's heartbeat, i.e. is its
+ * strongest periodogram peak within 10 % of the strap's rate over the same window?
+ */
 function carryingFilter(d: Dataset): (t: number) => boolean {
   const beats = beatsFromRr(d.rec.meta.reference?.rrMs ?? [], WELLTORY_RR_OFFSET_S);
   const pulse = pulseOf(d.red!, d.rec.rateHz);
-  return (t) => carriesHeartbeat(pulse, d.rec.rateHz, t, rateAt(beats, t, OUR_WINDOW_S));
+  return (t) => {
+    const ref = rateAt(beats, t, OUR_WINDOW_S);
+    return Math.abs(periodogramPeakBpm(pulse, d.rec.rateHz, t, OUR_WINDOW_S) - ref) <= 0.1 * ref;
+  };
 }
 
 interface Tally {
@@ -458,11 +460,11 @@ for (const { d, truth } of cleanBases) {
   const camera = d.rec.meta.format === 'welltory-ppg';
   const g = groups[camera ? 'camera' : 'contact'];
   // Clean windows: the uncorrupted recording, at every window position no span touches.
-  const pulse = camera ? pulseOf(d.red!, d.rec.rateHz) : undefined;
+  const carrying = camera ? carryingFilter(d) : undefined;
   for (const e of runOurs(d)) {
     if (e.t < 10 || overlap(spans, e.t - OUR_WINDOW_S, e.t) > 0) continue;
     g.sqiClean2.push(e.sqi);
-    if (pulse && carriesHeartbeat(pulse, d.rec.rateHz, e.t, truth(e.t, OUR_WINDOW_S).hr)) g.sqiCarrying.push(e.sqi);
+    if (carrying?.(e.t)) g.sqiCarrying.push(e.sqi);
   }
   for (const kind of CORRUPTIONS)
     for (let draw = 0; draw < CORRUPTION_DRAWS; draw++) {
